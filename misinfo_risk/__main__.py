@@ -1,0 +1,3 @@
+from misinfo_risk.cli import main
+
+raise SystemExit(main())

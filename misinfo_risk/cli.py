@@ -1,0 +1,158 @@
+"""The `misinfo-risk` command: score, train, evaluate, serve, batch.
+
+Subcommands import their heavy parts lazily, so `misinfo-risk score` never loads the web stack
+and `misinfo-risk serve` never loads training code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from model.errors import ArtifactError, InvalidArticle
+from model.types import MAX_ARTICLE_CHARS, RiskAssessment
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_ARTIFACT = 0, 1, 2, 3
+
+
+def _read_input(args: argparse.Namespace) -> dict[str, Any]:
+    """Article fields from --text, a file (.json object or plain text) or stdin."""
+    if args.text is not None:
+        return {"text": args.text, "title": args.title}
+    if args.file in (None, "-"):
+        raw = sys.stdin.read()
+        name = "<stdin>"
+    else:
+        path = Path(args.file)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidArticle("file", f"cannot read {path}: {exc}", "invalid") from exc
+        name = str(path)
+    if args.json or (args.file or "").endswith(".json") or (not args.file and raw.lstrip().startswith("{")):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidArticle("file", f"{name} is not valid JSON: {exc}", "invalid") from exc
+        if isinstance(data, dict) and args.title is not None:
+            data["title"] = args.title
+        return data if isinstance(data, dict) else {"text": data}
+    return {"text": raw, "title": args.title}
+
+
+def render_pretty(result: RiskAssessment) -> str:
+    """A readable summary of an assessment for people at a terminal."""
+    lines = [
+        f"Risk: {result.level.upper()} ({result.score:.2f})   model {result.model_version}",
+        "A triage score, not a verdict: it says how much this reads like known fake or misleading news.",
+        "",
+    ]
+    if result.signals:
+        lines.append("Signals (contribution to the log-odds; + raises the risk):")
+        for signal in result.signals:
+            quotes = ", ".join(f'"{e.text}"' for e in signal.evidence[:6])
+            more = f" (+{signal.count - 6} more)" if signal.count > 6 else ""
+            lines.append(f"  {signal.name:<26} {signal.contribution:+.2f}  x{signal.count}  {quotes}{more}")
+            lines.append(f"  {'':<26} {signal.description}")
+    else:
+        lines.append("No heuristic signals fired.")
+    if result.top_terms:
+        lines += ["", "Terms that moved the score most:"]
+        lines += [f"  {t.term!r:<26} {t.contribution:+.3f}" for t in result.top_terms]
+    return "\n".join(lines)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from model.scorer import load_scorer
+    from model.types import parse_article
+
+    article = parse_article(_read_input(args), max_chars=args.max_chars)
+    result = load_scorer(args.artifact).score(article)
+    sys.stdout.write((render_pretty(result) if args.pretty else result.model_dump_json(indent=2)) + "\n")
+    return EXIT_OK
+
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from model.artifact import shipped_artifact_dir
+    from training.check import check_artifact
+
+    directory = args.artifact or shipped_artifact_dir()
+    problems = check_artifact(directory, args.data, retrain=not args.no_retrain)
+    if problems:
+        sys.stderr.write(f"FAIL: {len(problems)} figure(s) in {directory}/model_card.json not reproduced:\n")
+        sys.stderr.write("".join(f"  {p}\n" for p in problems[:50]))
+        return EXIT_ERROR
+    sys.stdout.write(f"OK: every figure in {directory}/model_card.json was reproduced from the data\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="misinfo-risk", description="Misinformation-risk triage scoring for news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    score = sub.add_parser("score", help="score one article from a file, stdin or --text")
+    score.add_argument("file", nargs="?", help="a .json article object or a plain-text file; '-' or nothing reads stdin")
+    score.add_argument("--text", help="the article text itself")
+    score.add_argument("--title", help="the headline (for --text or plain-text input)")
+    score.add_argument("--json", action="store_true", help="treat the input as a JSON article object")
+    score.add_argument("--pretty", action="store_true", help="a readable summary instead of JSON")
+    score.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
+    score.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest text accepted")
+
+    sub.add_parser("train", help="rebuild an artifact from labelled data (see `misinfo-risk train --help`)", add_help=False)
+
+    evaluate = sub.add_parser("evaluate", help="re-evaluate an artifact on real data and check its model card")
+    evaluate.add_argument("--data", nargs="+", required=True, type=Path)
+    evaluate.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
+    evaluate.add_argument("--no-retrain", action="store_true", help="only re-score the held-out split")
+
+    sub.add_parser("serve", help="run the HTTP service (see `misinfo-risk serve --help`)", add_help=False)
+    sub.add_parser("batch", help="score feeds and files in bulk (see `misinfo-risk batch --help`)", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("train", "serve", "batch"):
+        return _delegate(argv[0], argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "score":
+            return cmd_score(args)
+        return cmd_evaluate(args)
+    except InvalidArticle as exc:
+        sys.stderr.write(f"misinfo-risk: invalid article: {exc}\n")
+        return EXIT_INVALID
+    except ArtifactError as exc:
+        sys.stderr.write(f"misinfo-risk: {exc}\n")
+        return EXIT_ARTIFACT
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    """Subcommands with their own argument parsers live beside the code they run."""
+    if command == "train":
+        from training.__main__ import main as train_main
+
+        return train_main(rest)
+    if command == "serve":
+        try:
+            from service.__main__ import main as serve_main
+        except ImportError as exc:
+            sys.stderr.write(f"misinfo-risk serve needs the service extra: pip install 'misinfo-risk[service]' ({exc})\n")
+            return EXIT_ERROR
+        return serve_main(rest)
+    try:
+        from misinfo_risk.batch import main as batch_main
+    except ImportError as exc:
+        sys.stderr.write(f"misinfo-risk batch needs the batch extra: pip install 'misinfo-risk[batch]' ({exc})\n")
+        return EXIT_ERROR
+    return batch_main(rest)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

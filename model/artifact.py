@@ -1,0 +1,156 @@
+"""Artifacts on disk: `model/artifacts/<version>/` with model.joblib, model_card.json, report.md."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import sklearn
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.pipeline import Pipeline
+
+from model.errors import ArtifactError
+from model.heuristics import registered_names
+from model.types import RiskLevel
+
+SHIPPED_ARTIFACT = "risk-v1"
+PIPELINE_FILE = "model.joblib"
+CARD_FILE = "model_card.json"
+REPORT_FILE = "report.md"
+ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
+
+
+class Thresholds(BaseModel):
+    """Score cut-offs chosen on validation data: score >= high -> "high", >= medium -> "medium"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    medium: float = Field(ge=0.0, le=1.0)
+    high: float = Field(ge=0.0, le=1.0)
+
+    def level_for(self, score: float) -> RiskLevel:
+        if score >= self.high:
+            return "high"
+        return "medium" if score >= self.medium else "low"
+
+
+class ModelCard(BaseModel):
+    """Everything needed to trust, reproduce and compare an artifact; stored beside the pipeline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    created_at: datetime
+    description: str = "Misinformation-risk triage score: calibrated P(fake or misleading)."
+    sklearn_version: str
+    library_versions: dict[str, str]
+    pipeline_sha256: str
+    heuristics: tuple[str, ...]
+    thresholds: Thresholds
+    training_data_sha256: dict[str, str]
+    hyperparameters: dict[str, Any]
+    training_command: str = ""
+    baseline: dict[str, float] = Field(
+        default_factory=dict, description="Share of high-risk articles and mean score on the training data (for drift)."
+    )
+    evaluation: dict[str, Any] = Field(default_factory=dict)
+
+
+def shipped_artifact_dir() -> Path:
+    return ARTIFACTS_DIR / SHIPPED_ARTIFACT
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def pipeline_bytes(pipeline: Pipeline) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(pipeline, buffer, compress=3)
+    return buffer.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the service may run as another user
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_artifact(pipeline: Pipeline, card: ModelCard, directory: Path, *, blob: bytes | None = None) -> ModelCard:
+    """Write the pipeline and its card (with the pipeline's sha256 filled in). Returns the card."""
+    directory.mkdir(parents=True, exist_ok=True)
+    blob = blob if blob is not None else pipeline_bytes(pipeline)
+    card = card.model_copy(update={"pipeline_sha256": sha256_bytes(blob)})
+    _atomic_write(directory / PIPELINE_FILE, blob)
+    _atomic_write(directory / CARD_FILE, (card.model_dump_json(indent=2) + "\n").encode())
+    return card
+
+
+def load_card(directory: Path) -> ModelCard:
+    try:
+        return ModelCard.model_validate_json((directory / CARD_FILE).read_bytes())
+    except (OSError, ValidationError) as exc:
+        raise ArtifactError(f"cannot read the model card at {directory / CARD_FILE}: {exc}") from exc
+
+
+def load_artifact(directory: Path) -> tuple[Pipeline, ModelCard]:
+    """Load and check an artifact directory. Raises ArtifactError, never returns half a model.
+
+    Checks, in order: the card parses; it was made with this scikit-learn; the pipeline file's
+    sha256 matches the card; it unpickles without version warnings; every heuristic it lists exists.
+    Only load artifacts you built: a pickle is code.
+    """
+    directory = Path(directory)
+    card = load_card(directory)
+    if card.sklearn_version != sklearn.__version__:
+        raise ArtifactError(
+            f"artifact {card.version} was built with scikit-learn {card.sklearn_version}, "
+            f"but {sklearn.__version__} is installed; install scikit-learn=={card.sklearn_version} or retrain"
+        )
+    try:
+        blob = (directory / PIPELINE_FILE).read_bytes()
+    except OSError as exc:
+        raise ArtifactError(f"cannot read {directory / PIPELINE_FILE}: {exc}") from exc
+    if sha256_bytes(blob) != card.pipeline_sha256:
+        raise ArtifactError(f"{directory / PIPELINE_FILE} does not match the sha256 in its model card (corrupt or replaced)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            pipeline = joblib.load(io.BytesIO(blob))
+    except Exception as exc:  # unpickling can raise almost anything; the cause is kept
+        raise ArtifactError(f"cannot unpickle {directory / PIPELINE_FILE}: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(pipeline, Pipeline):
+        raise ArtifactError(f"{directory / PIPELINE_FILE} holds a {type(pipeline).__name__}, not a Pipeline")
+    missing = [n for n in card.heuristics if n not in registered_names()]
+    if missing:
+        raise ArtifactError(f"artifact {card.version} needs heuristics this code does not have: {missing}")
+    return pipeline, card
+
+
+def library_versions() -> dict[str, str]:
+    import numpy
+    import pydantic
+    import scipy
+
+    return {
+        "python": ".".join(map(str, __import__("sys").version_info[:3])),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+        "pydantic": pydantic.__version__,
+    }

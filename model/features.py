@@ -1,0 +1,151 @@
+"""Feature transformers: text terms and heuristic signals, from Articles or prepared Docs.
+
+These classes are pickled inside model.joblib by import path: do not move or rename them.
+Changing what a fitted transformer computes changes shipped models, so add a parameter with a
+default that keeps the old behaviour instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from model.document import Doc, as_doc
+from model.heuristics import get_heuristic, registered_names, run_heuristics
+from model.text import TOKEN
+from model.types import Article
+
+ArticleLike = Article | Doc
+
+
+def article_terms(doc: Doc, ngram_max: int, title_terms: bool) -> list[str]:
+    """Word n-grams of the body (1..ngram_max), plus 'title:<word>' for headline words."""
+    tokens = doc.tokens
+    terms = list(tokens)
+    if ngram_max >= 2:
+        terms += [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    if title_terms and doc.article.title:
+        terms += ["title:" + t for t in TOKEN.findall(doc.title.low)]
+    return terms
+
+
+class TermFeatures(TransformerMixin, BaseEstimator):
+    """Sublinear TF-IDF over word n-grams, l2-normalised; a lean TfidfVectorizer for Docs.
+
+    Parameters
+    ----------
+    ngram_max : int
+        Longest word n-gram (1 or 2).
+    min_df : int
+        Keep terms found in at least this many training articles.
+    max_features : int
+        Keep at most this many terms, by document frequency.
+    title_terms : bool
+        Add headline words as separate 'title:<word>' terms.
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+    idf_ : ndarray of shape (n_terms,)
+    """
+
+    def __init__(self, ngram_max: int = 2, min_df: int = 3, max_features: int = 50_000, title_terms: bool = True) -> None:
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.max_features = max_features
+        self.title_terms = title_terms
+
+    def fit(self, X: Sequence[ArticleLike], y: object = None) -> TermFeatures:
+        docs = [as_doc(x) for x in X]
+        df: Counter[str] = Counter()
+        for doc in docs:
+            df.update(set(article_terms(doc, self.ngram_max, self.title_terms)))
+        kept = [(t, n) for t, n in df.items() if n >= self.min_df]
+        kept.sort(key=lambda tn: (-tn[1], tn[0]))
+        kept = sorted(kept[: self.max_features])
+        self.vocabulary_ = {t: i for i, (t, _) in enumerate(kept)}
+        n = len(docs)
+        self.idf_ = np.array([math.log((1 + n) / (1 + c)) + 1.0 for _, c in kept])
+        return self
+
+    def transform(self, X: Sequence[ArticleLike]) -> sp.csr_matrix:
+        check_is_fitted(self, "vocabulary_")
+        vocab, idf = self.vocabulary_, self.idf_
+        indptr, indices, data = [0], [], []
+        for x in X:
+            counts = Counter(article_terms(as_doc(x), self.ngram_max, self.title_terms))
+            row = [(vocab[t], c) for t, c in counts.items() if t in vocab]
+            if row:
+                idx, tf = zip(*row, strict=True)
+                vals = (np.log(np.asarray(tf, dtype=float)) + 1.0) * idf[list(idx)]
+                vals /= np.sqrt(vals @ vals)
+                indices.extend(idx)
+                data.extend(vals.tolist())
+            indptr.append(len(indices))
+        return sp.csr_matrix(
+            (np.asarray(data, dtype=float), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
+            shape=(len(indptr) - 1, len(vocab)),
+        )
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self, "vocabulary_")
+        return np.asarray(sorted(self.vocabulary_, key=self.vocabulary_.__getitem__), dtype=object)
+
+
+def signal_rates(doc: Doc, names: Sequence[str]) -> np.ndarray:
+    """log1p(hits per 1,000 words) for each named heuristic; short texts count as 100 words."""
+    hits = run_heuristics(doc, names)
+    scale = 1000.0 / max(doc.n_words, 100)
+    return np.log1p(np.array([len(hits[n]) for n in names], dtype=float) * scale)
+
+
+class SignalFeatures(TransformerMixin, BaseEstimator):
+    """One standardised column per heuristic: log1p of its hits per 1,000 words.
+
+    Parameters
+    ----------
+    heuristics : tuple of str or None
+        Names to use; None means every registered heuristic at fit time.
+
+    Attributes
+    ----------
+    heuristics_ : tuple of str
+        The names actually used, fixed at fit time (the model card lists them).
+    mean_, scale_ : ndarray
+        Standardisation learned on the training articles.
+    """
+
+    def __init__(self, heuristics: tuple[str, ...] | None = None) -> None:
+        self.heuristics = heuristics
+
+    def fit(self, X: Sequence[ArticleLike], y: object = None) -> SignalFeatures:
+        names = tuple(self.heuristics or registered_names())
+        for name in names:
+            get_heuristic(name)  # fail at fit time on a typo
+        self.heuristics_ = names
+        raw = np.vstack([signal_rates(as_doc(x), names) for x in X])
+        self.mean_ = raw.mean(axis=0)
+        self.scale_ = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
+        return self
+
+    def transform(self, X: Sequence[ArticleLike]) -> np.ndarray:
+        check_is_fitted(self, "heuristics_")
+        if len(X) == 0:
+            return np.zeros((0, len(self.heuristics_)))
+        raw = np.vstack([signal_rates(as_doc(x), self.heuristics_) for x in X])
+        return (raw - self.mean_) / self.scale_
+
+    @property
+    def baseline_(self) -> np.ndarray:
+        """The transformed value of a heuristic that did not fire (for contributions)."""
+        return -self.mean_ / self.scale_
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self, "heuristics_")
+        return np.asarray(self.heuristics_, dtype=object)

@@ -1,0 +1,63 @@
+"""Presentation signals: clickbait headlines, shouting capitals, exclamation marks."""
+
+from __future__ import annotations
+
+import re
+
+from model.document import Doc
+from model.heuristics._util import phrases, regex_hits
+from model.heuristics.registry import register
+from model.text import Hit
+
+_CLICKBAIT = phrases(
+    "clickbait",
+    [
+        "(you won't believe|you will not believe|won't believe|can't believe|what happened next|what happens next)",
+        "(this is why|here's why|here is why|the reason why|this is what|here's what|here is what|this is how|here's how)",
+        "(will blow your mind|blow your mind|you need to see|you have to see|must see|must-see|goes viral|went viral|breaks the internet)",
+        "(breaking|watch|omg|wow|just in|jaw-dropping|the internet is|people are losing|is going viral)",
+        "(find out|guess what|guess who|the truth about|the real reason|what they found|what we found)",
+    ],
+)
+_LISTICLE = re.compile(r"^\d{1,3} (?!percent\b|%|million\b|billion\b|years?\b|people\b|dead\b|killed\b)[a-z][\w'-]*")
+_QUESTION = re.compile(r"[^.!?]*\?\s*$")
+
+
+@register("clickbait_headline.v1")
+def clickbait_headline(doc: Doc) -> list[Hit]:
+    """Has a clickbait headline: teasers, listicles or questions, e.g. "You won't believe..."."""
+    hits = doc.phrases(_CLICKBAIT, sections=("title",))
+    hits += regex_hits(doc, _LISTICLE, ("title",))
+    hits += regex_hits(doc, _QUESTION, ("title",))
+    return sorted(hits)
+
+
+_CAPS = re.compile(r"(?<![\w'])[A-Z][A-Z']{3,}(?![\w'])")
+_ACRONYMS = frozenset(
+    "NASA NATO ISIS ISIL OPEC UNICEF UNESCO NAACP NCAA NASCAR AIDS COVID HIPAA FEMA DARPA NOAA ACLU USDA CDC NYPD LAPD "
+    "OSHA SWAT NPR CNBC MSNBC NBC ABC CBS CNN BBC AFP NYSE NASDAQ EPA IRS FBI CIA NSA GOP USA IPO CEO LGBT LGBTQ AT&T".split()
+)
+
+
+@register("shouting_caps.v1")
+def shouting_caps(doc: Doc) -> list[Hit]:
+    """Shouts with words in capitals, e.g. "SHOCKING" (common acronyms are ignored)."""
+    out = []
+    for name in ("title", "text"):
+        norm = doc.section(name).norm
+        out.extend(Hit(name, m.start(), m.end()) for m in _CAPS.finditer(norm) if m.group(0) not in _ACRONYMS)
+    return out
+
+
+_EXCLAMATION = re.compile(r"!+")
+
+
+@register("exclamation_marks.v1")
+def exclamation_marks(doc: Doc) -> list[Hit]:
+    """Uses exclamation marks, e.g. "Unbelievable!!!" (each run counts once)."""
+    out: list[Hit] = []
+    for name in ("title", "text"):
+        norm = doc.section(name).norm
+        if "!" in norm:
+            out.extend(Hit(name, m.start(), m.end()) for m in _EXCLAMATION.finditer(norm))
+    return out

@@ -1,0 +1,119 @@
+"""Wording signals: emotive, speculative, absolutist, conspiratorial and personal language."""
+
+from __future__ import annotations
+
+from model.document import Doc
+from model.heuristics._util import phrases
+from model.heuristics.registry import register
+from model.text import Hit
+
+_SENSATIONAL = phrases(
+    "sensational_terms",
+    [
+        "(shocking|shocked|shock|stunning|stunned|chilling|chilled|horrifying|horrific|horrified|terrifying|terrified)",
+        "(outrageous|outraged|outrage|bombshell|explosive|devastating|devastated|jaw-dropping|jaw dropping|mind-blowing|mind blowing)",
+        "(unbelievable|incredible|insane|crazy|disgusting|disgraceful|despicable|heartbreaking|sickening|appalling)",
+        "(slams|slammed|blasts|blasted|rips|ripped into|destroys|obliterates|eviscerates|humiliates|humiliated|epic|meltdown)",
+        "(furious|fury|brutal|brutally|horrible|nightmare|catastrophic|catastrophe|apocalyptic|dangerously|rogue|sinister|evil)",
+        "(dramatic|dramatically|alarming|alarmingly|frightening|scary|panic|chaos|crisis|disaster|disastrous|bizarre)",
+    ],
+)
+
+
+@register("sensational_terms.v1")
+def sensational_terms(doc: Doc) -> list[Hit]:
+    """Uses sensational or emotive wording, e.g. "chilling", "bombshell" or "go rogue"."""
+    return doc.phrases(_SENSATIONAL)
+
+
+_HEDGING = phrases(
+    "hedging",
+    [
+        "(allegedly|reportedly|supposedly|purportedly|apparently|seemingly|possibly|presumably|rumored|rumoured)",
+        "(is|are|was|were) (believed|thought|rumored|rumoured|said|alleged|suspected) to",
+        "(it is|it's) (believed|thought|rumored|rumoured|possible|likely) that",
+        "(could|might|may) (have|be|well|soon|even)",
+        "(appears|appear|appeared|seems|seem|seemed) to",
+        "(speculation|speculate|speculated|speculating|unconfirmed reports)",
+    ],
+)
+
+
+@register("hedging.v1")
+def hedging(doc: Doc) -> list[Hit]:
+    """Speculates or hedges, e.g. "is believed to", "could be", "reportedly"."""
+    return doc.phrases(_HEDGING)
+
+
+_ABSOLUTIST = phrases(
+    "absolutist",
+    [
+        "(always|never|nothing|everything|everyone|everybody|nobody|completely|totally|absolutely|entirely)",
+        "(undeniable|undeniably|unquestionably|definitely|certainly|guaranteed|without a doubt|without question|beyond doubt)",
+        "(100 percent|100%|every single|all of them|no one)",
+    ],
+)
+
+
+@register("absolutist_language.v1")
+def absolutist_language(doc: Doc) -> list[Hit]:
+    """Uses absolutist words that leave no room for doubt, e.g. "everyone", "never", "totally"."""
+    return doc.phrases(_ABSOLUTIST)
+
+
+_CONSPIRACY = phrases(
+    "conspiracy",
+    [
+        "(what|things|something) they (don't|do not) want you to (know|see|hear)",
+        "(they|the media) (don't|do not|won't|will not) (want you to know|tell you)",
+        "(the truth about|the real truth|the real story|wake up|sheeple|deep state|globalist|globalists|globalist elite)",
+        "(the elites|the elite|false flag|cover-up|coverup|cover up|mainstream media|lamestream|msm|new world order)",
+        "(puppet masters|shadow government|hidden agenda|secret agenda|in the shadows|behind closed doors|big pharma|controlled opposition)",
+        "(exposed|unmasked|the establishment|rigged system|they are hiding|being hidden|is hiding the)",
+    ],
+)
+
+
+@register("conspiracy_framing.v1")
+def conspiracy_framing(doc: Doc) -> list[Hit]:
+    """Frames events as a hidden plot, e.g. "what they don't want you to know", "deep state"."""
+    return doc.phrases(_CONSPIRACY)
+
+
+_SHARE = phrases(
+    "call_to_share",
+    [
+        "(please share|share this|share if you|share it|share with your|like and share|share and like)",
+        "(spread the word|pass it on|pass this on|tell everyone|tell your friends|make this go viral)",
+        "(before it's deleted|before it is deleted|before it gets deleted|before they delete|before it's taken down)",
+        "(sign the petition|click here|read more here|watch the video below|watch below|call your representative)",
+    ],
+)
+
+
+@register("call_to_share.v1")
+def call_to_share(doc: Doc) -> list[Hit]:
+    """Urges readers to share or act, e.g. "share this before it's deleted"."""
+    return doc.phrases(_SHARE)
+
+
+_SECOND_PERSON = phrases(
+    "second_person",
+    ["(you|your|you're|youre|yourself|yourselves|you'll|you've|you'd|ya)", "(imagine|just imagine|think about it)"],
+)
+
+
+@register("direct_address.v1", risk=False)
+def direct_address(doc: Doc) -> list[Hit]:
+    """Addresses the reader directly, e.g. "you", "your", "imagine"."""
+    return doc.phrases(_SECOND_PERSON)
+
+
+_FIRST_PERSON = phrases("first_person", ["(i|me|my|mine|myself|i'm|i've|i'd|i'll|we|us|our|ours|ourselves|we're|we've)"])
+
+
+@register("first_person.v1", risk=False)
+def first_person(doc: Doc) -> list[Hit]:
+    """Speaks in the first person, e.g. "I", "we", "our"."""
+    # "US" in capitals is the country, not the pronoun.
+    return [h for h in doc.phrases(_FIRST_PERSON) if doc.section(h.section).norm[h.start : h.end] != "US"]

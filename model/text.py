@@ -1,0 +1,194 @@
+"""Text normalisation that keeps the way back to the original characters, plus phrase search.
+
+Heuristics and term features work on *normalised* text: Unicode NFC, whitespace runs collapsed
+to one space, lower-cased, curly quotes made straight. Evidence must point into the text the
+caller sent, so :class:`NormText` keeps a piecewise-linear map from normalised offsets back to
+original ones. The common case (already-NFC text with a few newlines) costs a handful of
+segments, not a per-character table.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import ahocorasick
+
+from model.types import Section
+
+# Whitespace that is not a single plain space: runs of 2+ or any tab/newline/NBSP/etc.
+_ODD_SPACE = re.compile(r"\s{2,}|[^\S ]")
+_QUOTES = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u02bc", "'"))
+TOKEN = re.compile(r"\w+(?:'\w+)?")
+
+
+class NormText:
+    """One section of an article, normalised, with offsets back to the original.
+
+    >>> t = NormText("Caf\u0065\u0301  SHOCK\\n")
+    >>> t.norm, t.low
+    ('Café SHOCK', 'café shock')
+    >>> t.original_span(5, 10)
+    (7, 12)
+    """
+
+    __slots__ = ("orig", "norm", "low", "_seg_norm", "_seg_orig", "_char_map")
+
+    def __init__(self, orig: str) -> None:
+        self.orig = orig
+        self._char_map: list[int] | None = None
+        if orig.isascii() or unicodedata.is_normalized("NFC", orig):
+            nfc = orig
+        else:
+            nfc, self._char_map = _nfc_with_map(orig)
+        self.norm, self._seg_norm, self._seg_orig = _collapse_space(nfc)
+        low = self.norm.lower()
+        if len(low) != len(self.norm):  # e.g. 'İ' lowers to two characters: keep one per char
+            low = "".join(c.lower()[:1] or c for c in self.norm)
+        if not low.isascii():  # str.translate is slow; a few replace() calls are not
+            for curly, straight in _QUOTES:
+                if curly in low:
+                    low = low.replace(curly, straight)
+        self.low = low
+
+    def _to_nfc(self, i: int) -> int:
+        k = bisect.bisect_right(self._seg_norm, i) - 1
+        return self._seg_orig[k] + (i - self._seg_norm[k])
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalised half-open span to the original text."""
+        a = self._to_nfc(start)
+        b = self._to_nfc(end - 1) + 1 if end > start else a
+        if self._char_map is not None:
+            cmap = self._char_map
+            a, b = cmap[a], cmap[b] if b < len(cmap) else len(self.orig)
+        return a, b
+
+
+def _collapse_space(s: str) -> tuple[str, list[int], list[int]]:
+    """Strip, and collapse odd whitespace to single spaces; return text and segment starts."""
+    lead = len(s) - len(s.lstrip())
+    stripped = s.strip()
+    seg_norm, seg_orig, parts = [0], [lead], []
+    last, pos = 0, 0
+    for m in _ODD_SPACE.finditer(stripped):
+        parts.append(stripped[last : m.start()])
+        pos += m.start() - last
+        parts.append(" ")
+        seg_norm.append(pos)  # the single space maps to the run's first character
+        seg_orig.append(lead + m.start())
+        pos += 1
+        last = m.end()
+        seg_norm.append(pos)
+        seg_orig.append(lead + last)
+    parts.append(stripped[last:])
+    return "".join(parts), seg_norm, seg_orig
+
+
+def _nfc_with_map(s: str) -> tuple[str, list[int]]:
+    """NFC-normalise cluster by cluster; map each output char to its cluster's original start.
+
+    The returned map has one extra trailing entry (len(s)) so half-open ends map too.
+    """
+    out: list[str] = []
+    cmap: list[int] = []
+    start = 0
+    for i in range(1, len(s) + 1):
+        if i < len(s) and (unicodedata.combining(s[i]) or 0x1160 <= ord(s[i]) <= 0x11FF):
+            continue  # combining mark or Hangul vowel/trailing jamo: same cluster
+        piece = unicodedata.normalize("NFC", s[start:i])
+        out.append(piece)
+        cmap.extend([start] * len(piece))
+        start = i
+    cmap.append(len(s))
+    return "".join(out), cmap
+
+
+# ----------------------------------------------------------------------------- phrases
+
+
+def expand(template: str) -> list[str]:
+    """Expand "(a|b) c (d|)" templates into phrases.
+
+    >>> expand("(a|the) source (said|says|)")
+    ['a source said', 'a source says', 'a source', 'the source said', 'the source says', 'the source']
+    """
+    pieces = re.split(r"(\([^()]*\))", template)
+    options = [p[1:-1].split("|") if p.startswith("(") else [p] for p in pieces]
+    return [" ".join("".join(combo).split()) for combo in itertools.product(*options)]
+
+
+class Hit(NamedTuple):
+    """A match in normalised coordinates of one section."""
+
+    section: Section
+    start: int
+    end: int
+
+
+class Lexicon:
+    """Every phrase list of every heuristic in one Aho-Corasick automaton: one pass per text.
+
+    >>> lex = Lexicon()
+    >>> key = lex.add("demo", ["share this", "(please|) spread the word"])
+    >>> lex.find("please spread the word and share this", key)
+    [(0, 22), (27, 37)]
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[str, list[str]] = {}
+        self._automaton: ahocorasick.Automaton | None = None
+
+    def add(self, key: str, templates: Iterable[str]) -> str:
+        if key in self._groups:
+            raise ValueError(f"phrase group {key!r} defined twice")
+        self._groups[key] = [p for t in templates for p in expand(t.lower())]
+        self._automaton = None
+        return key
+
+    def _built(self) -> ahocorasick.Automaton:
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            by_phrase: dict[str, list[str]] = {}
+            for key, phrases in self._groups.items():
+                for phrase in phrases:
+                    by_phrase.setdefault(phrase, []).append(key)
+            for phrase, keys in by_phrase.items():
+                automaton.add_word(phrase, (len(phrase), tuple(keys)))
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    def scan(self, low: str) -> dict[str, list[tuple[int, int]]]:
+        """All whole-word matches in `low`, by group, longest-first without overlaps."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        if not low:
+            return found
+        n = len(low)
+        for end_idx, (length, keys) in self._built().iter(low):
+            start, end = end_idx - length + 1, end_idx + 1
+            if (start > 0 and low[start - 1].isalnum()) or (end < n and low[end].isalnum()):
+                continue
+            for key in keys:
+                found.setdefault(key, []).append((start, end))
+        return {key: _longest_first(spans) for key, spans in found.items()}
+
+    def find(self, low: str, key: str) -> list[tuple[int, int]]:
+        return self.scan(low).get(key, [])
+
+
+def _longest_first(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    chosen: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if chosen and start < chosen[-1][1]:
+            continue
+        chosen.append((start, end))
+    return chosen
+
+
+LEXICON = Lexicon()
+"""The shared lexicon that heuristic modules add their phrase groups to at import."""

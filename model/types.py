@@ -1,0 +1,178 @@
+"""Data types shared by the scorer, the service and training (pydantic, frozen)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from model.errors import InvalidArticle
+
+Section = Literal["title", "text"]
+RiskLevel = Literal["low", "medium", "high"]
+
+MAX_ARTICLE_CHARS = 200_000
+"""Default limit on the length of `text` (and of `title`), in characters."""
+
+MAX_TITLE_CHARS = 2_000
+
+
+def _check_unicode(value: str) -> str:
+    # Lone surrogates (e.g. JSON "\ud800") cannot be encoded as UTF-8: refuse them here
+    # instead of failing later when the response is written.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"contains invalid Unicode at position {exc.start} (lone surrogate)") from None
+    return value
+
+
+class Article(BaseModel):
+    """A news article as the scorer sees it: `text` is required, everything else optional.
+
+    >>> Article(text="The council voted 7-2 on Tuesday.", title="Budget approved").title
+    'Budget approved'
+
+    Build from untrusted data with :func:`parse_article`, which raises :class:`InvalidArticle`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strict=True)
+
+    text: str = Field(description="Body text of the article (plain text).")
+    title: str | None = Field(default=None, description="Headline.")
+    url: str | None = Field(default=None, max_length=8_192)
+    source: str | None = Field(default=None, max_length=1_000, description="Publisher or feed name.")
+    published_at: datetime | None = None
+    language: str | None = Field(default=None, max_length=35, description="BCP 47 tag, e.g. 'en'.")
+    id: str | None = Field(default=None, max_length=1_000, description="Caller's identifier, echoed back.")
+
+    @field_validator("text")
+    @classmethod
+    def _text_ok(cls, value: str, info: ValidationInfo) -> str:
+        _check_unicode(value)
+        if not value.strip():
+            raise ValueError("must contain non-whitespace characters")
+        limit = _max_chars(info)
+        if len(value) > limit:
+            raise ValueError(f"is {len(value):,} characters long; the limit is {limit:,}")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title_ok(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        _check_unicode(value)
+        if len(value) > MAX_TITLE_CHARS:
+            raise ValueError(f"is {len(value):,} characters long; the limit is {MAX_TITLE_CHARS:,}")
+        return value
+
+    @field_validator("url", "source", "language", "id")
+    @classmethod
+    def _unicode_ok(cls, value: str | None) -> str | None:
+        return None if value is None else _check_unicode(value)
+
+
+def _max_chars(info: ValidationInfo) -> int:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    limit = context.get("max_chars", MAX_ARTICLE_CHARS)
+    return int(limit)
+
+
+_REASONS = {
+    "missing": "missing",
+    "string_type": "type",
+    "datetime_from_date_parsing": "type",
+    "datetime_parsing": "type",
+    "datetime_type": "type",
+    "string_too_long": "too_long",
+}
+
+
+def invalid_article_from(error: ValidationError) -> InvalidArticle:
+    """Turn the first pydantic error into an :class:`InvalidArticle` naming the field."""
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "article"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    reason = _REASONS.get(first["type"], "invalid")
+    if reason == "invalid" and "limit is" in message:
+        reason = "too_long"
+    elif reason == "invalid" and "non-whitespace" in message:
+        reason = "empty"
+    return InvalidArticle(field, message, reason)
+
+
+def parse_article(data: Any, *, max_chars: int = MAX_ARTICLE_CHARS) -> Article:
+    """Validate untrusted data (a mapping or an Article) into an Article.
+
+    Raises :class:`InvalidArticle` naming the field on any problem.
+
+    >>> parse_article({"text": "   "})
+    Traceback (most recent call last):
+    ...
+    model.errors.InvalidArticle: text: must contain non-whitespace characters
+    """
+    if isinstance(data, Article):
+        data = data.model_dump()
+    if not isinstance(data, Mapping):
+        raise InvalidArticle("article", f"must be an object with a 'text' field, not {type(data).__name__}", "type")
+    try:
+        return Article.model_validate(data, context={"max_chars": max_chars})
+    except ValidationError as exc:
+        raise invalid_article_from(exc) from exc
+
+
+class Evidence(BaseModel):
+    """Where a signal fired: offsets into the ORIGINAL `text` or `title` as sent, plus the words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: Section
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str = Field(description="article.<section>[start:end], so clients need not slice.")
+
+
+class Signal(BaseModel):
+    """A heuristic signal that fired on the article, with its evidence and its share of the score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="Signal name, e.g. 'unnamed_sources'.")
+    heuristic: str = Field(description="Versioned heuristic that produced it, e.g. 'unnamed_sources.v1'.")
+    description: str
+    count: int = Field(ge=0)
+    contribution: float = Field(
+        description="Change in the calibrated log-odds of risk due to this signal (positive raises the score)."
+    )
+    evidence: tuple[Evidence, ...] = ()
+
+
+class TermContribution(BaseModel):
+    """A text term (word or word pair) and how much it moved the calibrated log-odds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    term: str
+    contribution: float
+
+
+class RiskAssessment(BaseModel):
+    """The result of scoring one article. A triage score, not a verdict."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str | None = None
+    score: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the article is misleading.")
+    level: RiskLevel
+    model_version: str
+    signals: tuple[Signal, ...] = Field(default=(), description="Signals that fired, largest contribution first.")
+    top_terms: tuple[TermContribution, ...] = Field(
+        default=(), description="Text terms that pushed the score up (positive) or down (negative) the most."
+    )
+
+    def signal(self, name: str) -> Signal | None:
+        """The fired signal called `name` (with or without version), or None."""
+        return next((s for s in self.signals if name in (s.name, s.heuristic)), None)

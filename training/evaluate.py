@@ -1,0 +1,102 @@
+"""Evaluation figures that do not flatter: grouped held-out data, leave-one-dataset-out, calibration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+from sklearn.pipeline import Pipeline
+
+from model.artifact import Thresholds
+from model.document import Doc
+from model.heuristics import run_heuristics
+from training.data import Dataset
+
+ECE_BINS = 10
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Mean |observed rate - mean score| over equal-width score bins, weighted by bin size."""
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.mean() * abs(float(p[mask].mean()) - float(y[mask].mean()))
+    return total
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> list[tuple[float, float, int]]:
+    """(mean score, observed rate, count) per non-empty bin, for the reliability diagram."""
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return [(float(p[which == b].mean()), float(y[which == b].mean()), int((which == b).sum())) for b in range(bins) if (which == b).any()]
+
+
+def figures(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+    """Every headline figure for labels `y` and scores `p`, with `threshold` as the decision point."""
+    y = np.asarray(y, dtype=int)
+    pred = (p >= threshold).astype(int)
+    both = len(set(y.tolist())) == 2
+    out = {
+        "n": int(len(y)),
+        "positives": int(y.sum()),
+        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "brier": float(brier_score_loss(y, p)) if len(y) else float("nan"),
+        "ece": expected_calibration_error(y, p),
+    }
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def choose_thresholds(y: np.ndarray, p: np.ndarray, medium_recall: float = 0.9) -> Thresholds:
+    """`high` maximises F1 on validation scores; `medium` is the highest cut-off that still
+    catches `medium_recall` of the positives (a triage net), kept below `high`."""
+    candidates = np.unique(np.round(p, 4))
+    f1s = [f1_score(y, (p >= t).astype(int), zero_division=0) for t in candidates]
+    high = float(candidates[int(np.argmax(f1s))])
+    positives = np.sort(p[y == 1])
+    medium = float(positives[int(np.floor((1 - medium_recall) * len(positives)))]) if len(positives) else high / 2
+    medium = min(round(medium, 4), round(high * 0.999, 4))
+    return Thresholds(medium=max(medium, 0.0), high=round(high, 4))
+
+
+def predict(pipeline: Pipeline, docs: Sequence[Doc]) -> np.ndarray:
+    return np.asarray(pipeline.predict_proba(list(docs))[:, 1])
+
+
+def by_dataset(dataset: Dataset, p: np.ndarray, threshold: float) -> dict[str, dict[str, float]]:
+    """Figures for all of `dataset` and for each source dataset in it."""
+    out = {"all": figures(dataset.labels, p, threshold)}
+    for name in dataset.names:
+        mask = np.array([s == name for s in dataset.sources])
+        out[name] = figures(dataset.labels[mask], p[mask], threshold)
+    return out
+
+
+def signal_firing(docs: Sequence[Doc], labels: np.ndarray, names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Share of articles on which each signal fired, by label (0 = reliable, 1 = fake/misleading)."""
+    fired = np.array([[bool(h) for h in run_heuristics(d, names).values()] for d in docs])
+    out: dict[str, dict[str, float]] = {}
+    for j, name in enumerate(names):
+        out[name] = {str(lab): round(float(fired[labels == lab, j].mean()), 4) if (labels == lab).any() else 0.0 for lab in (0, 1)}
+    return out
+
+
+def roc_points(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    fpr, tpr, _ = roc_curve(y, p)
+    return {"fpr": fpr.tolist(), "tpr": tpr.tolist()}
