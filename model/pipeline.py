@@ -110,7 +110,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype=int)
         cv = GroupKFold(n_splits=self.folds) if groups is not None else StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
         decision = cross_val_predict(self._linear(), X, y, groups=groups, cv=cv, method="decision_function")
-        platt = LogisticRegression(C=1e6, max_iter=1000).fit(decision.reshape(-1, 1), y)
+        platt = LogisticRegression(C=1.0, max_iter=1000).fit(decision.reshape(-1, 1), y)
         self.slope_ = float(platt.coef_[0, 0])
         self.offset_ = float(platt.intercept_[0])
         self.oof_log_odds_ = self.slope_ * decision + self.offset_  # validation scores for thresholds

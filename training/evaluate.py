@@ -68,7 +68,8 @@ def choose_thresholds(y: np.ndarray, p: np.ndarray, medium_recall: float = 0.9) 
     catches `medium_recall` of the positives (a triage net), kept below `high`."""
     candidates = np.unique(np.round(p, 4))
     f1s = [f1_score(y, (p >= t).astype(int), zero_division=0) for t in candidates]
-    high = float(candidates[int(np.argmax(f1s))])
+    best = np.flatnonzero(np.isclose(f1s, max(f1s)))
+    high = float(candidates[best[len(best) // 2]])  # middle of a tie (small or separable data)
     positives = np.sort(p[y == 1])
     medium = float(positives[int(np.floor((1 - medium_recall) * len(positives)))]) if len(positives) else high / 2
     medium = min(round(medium, 4), round(high * 0.999, 4))
