@@ -76,7 +76,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from model.artifact import shipped_artifact_dir
     from training.check import check_artifact
@@ -145,13 +144,13 @@ def _delegate(command: str, rest: list[str]) -> int:
         except ImportError as exc:
             sys.stderr.write(f"misinfo-risk serve needs the service extra: pip install 'misinfo-risk[service]' ({exc})\n")
             return EXIT_ERROR
-        return serve_main(rest)
+        return int(serve_main(rest))
     try:
         from misinfo_risk.batch import main as batch_main
     except ImportError as exc:
         sys.stderr.write(f"misinfo-risk batch needs the batch extra: pip install 'misinfo-risk[batch]' ({exc})\n")
         return EXIT_ERROR
-    return batch_main(rest)
+    return int(batch_main(rest))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,9 @@ class TermFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: Sequence[ArticleLike]) -> sp.csr_matrix:
         check_is_fitted(self, "vocabulary_")
         vocab, idf = self.vocabulary_, self.idf_
-        indptr, indices, data = [0], [], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[float] = []
         for x in X:
             counts = Counter(article_terms(as_doc(x), self.ngram_max, self.title_terms))
             row = [(vocab[t], c) for t, c in counts.items() if t in vocab]
@@ -139,12 +141,14 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         if len(X) == 0:
             return np.zeros((0, len(self.heuristics_)))
         raw = np.vstack([signal_rates(as_doc(x), self.heuristics_) for x in X])
-        return (raw - self.mean_) / self.scale_
+        out: np.ndarray = (raw - self.mean_) / self.scale_
+        return out
 
     @property
     def baseline_(self) -> np.ndarray:
         """The transformed value of a heuristic that did not fire (for contributions)."""
-        return -self.mean_ / self.scale_
+        out: np.ndarray = -self.mean_ / self.scale_
+        return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "heuristics_")

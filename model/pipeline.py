@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from model.features import SignalFeatures, TermFeatures
 from model.heuristics import get_heuristic, registered_names
 
-Matrix = np.ndarray | sp.spmatrix
+Matrix: TypeAlias = Any  # ndarray or scipy sparse matrix; sklearn and scipy are untyped
 
 
 class NonNegativeLogistic(ClassifierMixin, BaseEstimator):
@@ -108,7 +108,11 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Matrix, y: Any, groups: Any = None) -> CalibratedLinear:
         y = np.asarray(y, dtype=int)
-        cv = GroupKFold(n_splits=self.folds) if groups is not None else StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+        cv = (
+            GroupKFold(n_splits=self.folds)
+            if groups is not None
+            else StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+        )
         decision = cross_val_predict(self._linear(), X, y, groups=groups, cv=cv, method="decision_function")
         platt = LogisticRegression(C=1.0, max_iter=1000).fit(decision.reshape(-1, 1), y)
         self.slope_ = float(platt.coef_[0, 0])
@@ -135,7 +139,14 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
 
 
 def build_pipeline(
-    *, c: float = 1.0, ngram_max: int = 2, min_df: int = 3, max_features: int = 50_000, title_terms: bool = True, folds: int = 5, seed: int = 0
+    *,
+    c: float = 1.0,
+    ngram_max: int = 2,
+    min_df: int = 3,
+    max_features: int = 50_000,
+    title_terms: bool = True,
+    folds: int = 5,
+    seed: int = 0,
 ) -> Pipeline:
     """Unfitted pipeline: list[Article | Doc] -> P(misleading). Fit with `classifier__groups=`.
 

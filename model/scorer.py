@@ -42,7 +42,9 @@ class Scorer:
             classifier = pipeline.named_steps["classifier"]
         except (KeyError, AttributeError, TypeError) as exc:
             raise ArtifactError(f"pipeline of artifact {card.version} does not have the expected steps: {exc}") from exc
-        if not (isinstance(terms, TermFeatures) and isinstance(signals, SignalFeatures) and isinstance(classifier, CalibratedLinear)):
+        if not (
+            isinstance(terms, TermFeatures) and isinstance(signals, SignalFeatures) and isinstance(classifier, CalibratedLinear)
+        ):
             raise ArtifactError(f"pipeline of artifact {card.version} has unexpected step types")
         if tuple(signals.heuristics_) != tuple(card.heuristics):
             raise ArtifactError(f"artifact {card.version}: model card and pipeline list different heuristics")
@@ -78,11 +80,7 @@ class Scorer:
         term_x = self._terms.transform(docs)
         signal_x = self._signals.transform(docs)
         signal_parts = (signal_x - self._signals.baseline_) * self._signal_weights
-        log_odds = (
-            np.asarray(term_x @ self._term_weights).ravel()
-            + signal_x @ self._signal_weights
-            + self._offset
-        )
+        log_odds = np.asarray(term_x @ self._term_weights).ravel() + signal_x @ self._signal_weights + self._offset
         scores = 1.0 / (1.0 + np.exp(-log_odds))
         out = []
         for i, doc in enumerate(docs):
@@ -90,7 +88,9 @@ class Scorer:
             out.append(self._assess(doc, float(scores[i]), signal_parts[i], row.indices, row.data))
         return out
 
-    def _assess(self, doc: Doc, score: float, signal_parts: np.ndarray, term_idx: np.ndarray, term_val: np.ndarray) -> RiskAssessment:
+    def _assess(
+        self, doc: Doc, score: float, signal_parts: np.ndarray, term_idx: np.ndarray, term_val: np.ndarray
+    ) -> RiskAssessment:
         hits = run_heuristics(doc, self._signals.heuristics_)
         signals = [
             Signal(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, ValidationInfo, field_validator
 
 from model.errors import InvalidArticle
 
@@ -38,15 +38,15 @@ class Article(BaseModel):
     Build from untrusted data with :func:`parse_article`, which raises :class:`InvalidArticle`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strict=True)
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
-    text: str = Field(description="Body text of the article (plain text).")
-    title: str | None = Field(default=None, description="Headline.")
-    url: str | None = Field(default=None, max_length=8_192)
-    source: str | None = Field(default=None, max_length=1_000, description="Publisher or feed name.")
+    text: StrictStr = Field(description="Body text of the article (plain text).")
+    title: StrictStr | None = Field(default=None, description="Headline.")
+    url: StrictStr | None = Field(default=None, max_length=8_192)
+    source: StrictStr | None = Field(default=None, max_length=1_000, description="Publisher or feed name.")
     published_at: datetime | None = None
-    language: str | None = Field(default=None, max_length=35, description="BCP 47 tag, e.g. 'en'.")
-    id: str | None = Field(default=None, max_length=1_000, description="Caller's identifier, echoed back.")
+    language: StrictStr | None = Field(default=None, max_length=35, description="BCP 47 tag, e.g. 'en'.")
+    id: StrictStr | None = Field(default=None, max_length=1_000, description="Caller's identifier, echoed back.")
 
     @field_validator("text")
     @classmethod

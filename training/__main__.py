@@ -16,7 +16,9 @@ from training.train import DEFAULT_HYPERPARAMETERS, run_protocol
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", nargs="+", required=True, type=Path, help="labelled JSONL files (e.g. ../shared/data/*/articles.jsonl)")
+    parser.add_argument(
+        "--data", nargs="+", required=True, type=Path, help="labelled JSONL files (e.g. ../shared/data/*/articles.jsonl)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="artifact directory (default: the shipped one)")
     parser.add_argument("--version", default=SHIPPED_ARTIFACT, help="artifact version, e.g. risk-v2")
     parser.add_argument("--c", type=float, default=DEFAULT_HYPERPARAMETERS["c"], help="inverse regularisation strength")

@@ -46,12 +46,20 @@ def check_artifact(directory: Path, data: Sequence[Path], *, retrain: bool = Tru
     """
     pipeline, card = load_artifact(directory)
     dataset = load_dataset(data)
-    problems = [f"training data: card {card.training_data_sha256}, now {dataset.files}"] if dataset.files != card.training_data_sha256 else []
+    problems = (
+        [f"training data: card {card.training_data_sha256}, now {dataset.files}"]
+        if dataset.files != card.training_data_sha256
+        else []
+    )
     _, test = split_dataset(dataset, test_fraction=TEST_FRACTION, seed=int(card.hyperparameters.get("seed", 0)))
     prepared = Prepared(test)
-    problems += _diff("evaluation.held_out", card.evaluation["held_out"], held_out_evaluation(pipeline, card.thresholds, test, prepared.docs))
+    problems += _diff(
+        "evaluation.held_out", card.evaluation["held_out"], held_out_evaluation(pipeline, card.thresholds, test, prepared.docs)
+    )
     if retrain:
-        fresh_pipeline, fresh_card, _ = run_protocol(dataset, card.hyperparameters, full="leave_one_dataset_out" in card.evaluation)
+        fresh_pipeline, fresh_card, _ = run_protocol(
+            dataset, card.hyperparameters, full="leave_one_dataset_out" in card.evaluation
+        )
         stored = card.evaluation
         problems += list(_diff("evaluation", stored, fresh_card.evaluation))
         problems += list(_diff("thresholds", card.thresholds.model_dump(), fresh_card.thresholds.model_dump()))

@@ -40,7 +40,11 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BIN
 def reliability(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> list[tuple[float, float, int]]:
     """(mean score, observed rate, count) per non-empty bin, for the reliability diagram."""
     which = np.minimum((p * bins).astype(int), bins - 1)
-    return [(float(p[which == b].mean()), float(y[which == b].mean()), int((which == b).sum())) for b in range(bins) if (which == b).any()]
+    return [
+        (float(p[which == b].mean()), float(y[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
 
 
 def figures(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
@@ -94,7 +98,9 @@ def signal_firing(docs: Sequence[Doc], labels: np.ndarray, names: Sequence[str])
     fired = np.array([[bool(h) for h in run_heuristics(d, names).values()] for d in docs])
     out: dict[str, dict[str, float]] = {}
     for j, name in enumerate(names):
-        out[name] = {str(lab): round(float(fired[labels == lab, j].mean()), 4) if (labels == lab).any() else 0.0 for lab in (0, 1)}
+        out[name] = {
+            str(lab): round(float(fired[labels == lab, j].mean()), 4) if (labels == lab).any() else 0.0 for lab in (0, 1)
+        }
     return out
 
 

@@ -11,7 +11,11 @@ from model.artifact import ModelCard
 PUBLISHED = {
     "buzzfeed_webis": ("f1", 0.46, "Potthast et al. 2018 (ACL), style-based fake vs real, F1"),
     "perez_rosas": ("accuracy", 0.75, "Perez-Rosas et al. 2018 (COLING), linear SVM, accuracy 0.74 FakeNewsAMT / 0.76 Celebrity"),
-    "horne2017": ("accuracy", 0.71, "Horne & Adali 2017 (ICWSM NECO), linear SVM on style features, accuracy ~0.71-0.78 (from memory)"),
+    "horne2017": (
+        "accuracy",
+        0.71,
+        "Horne & Adali 2017 (ICWSM NECO), linear SVM on style features, accuracy ~0.71-0.78 (from memory)",
+    ),
 }
 COLUMNS = ("n", "positives", "roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "brier", "ece")
 
@@ -25,14 +29,19 @@ def _table(rows: dict[str, dict[str, Any]]) -> str:
 
 
 def _comparison(evaluation: dict[str, Any]) -> str:
-    lines = ["| dataset | published | ours, within-dataset grouped 5-fold CV | ours, shipped model on held-out groups | verdict |", "|---|---|---|---|---|"]
+    lines = [
+        "| dataset | published | ours, within-dataset grouped 5-fold CV | ours, shipped model on held-out groups | verdict |",
+        "|---|---|---|---|---|",
+    ]
     for name, (metric, value, cite) in PUBLISHED.items():
         within = evaluation.get("within_dataset_cv", {}).get(name, {}).get(metric)
         held = evaluation.get("held_out", {}).get(name, {}).get(metric)
         if within is None:
             continue
         verdict = "beats" if within > value else "does NOT beat"
-        lines.append(f"| {name} | {metric} {value:.2f} ({cite}) | {within:.3f} | {held if held is None else f'{held:.3f}'} | {verdict} |")
+        lines.append(
+            f"| {name} | {metric} {value:.2f} ({cite}) | {within:.3f} | {held if held is None else f'{held:.3f}'} | {verdict} |"
+        )
     return "\n".join(lines)
 
 
@@ -52,7 +61,8 @@ def render_report(card: ModelCard, *, plots: bool = True) -> str:
         "",
         ev.get("protocol", ""),
         "",
-        f"Split: {ev.get('split')}. Thresholds (chosen on validation): medium >= {card.thresholds.medium}, high >= {card.thresholds.high}.",
+        f"Split: {ev.get('split')}. Thresholds (chosen on validation): "
+        f"medium >= {card.thresholds.medium}, high >= {card.thresholds.high}.",
         "F1, precision, recall and accuracy are at the `high` threshold. ECE uses 10 equal-width bins.",
         "",
         "## Held-out groups (the shipped model)",

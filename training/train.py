@@ -50,7 +50,8 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
 def validation_scores(pipeline: Pipeline) -> np.ndarray:
     """Calibrated out-of-fold scores on the training data (never seen by the model that made them)."""
     log_odds = np.asarray(pipeline.named_steps["classifier"].oof_log_odds_)
-    return 1.0 / (1.0 + np.exp(-log_odds))
+    scores: np.ndarray = 1.0 / (1.0 + np.exp(-log_odds))
+    return scores
 
 
 def _fit_and_threshold(dataset: Dataset, docs: Sequence[Doc], hp: dict[str, Any]) -> tuple[Pipeline, Thresholds]:

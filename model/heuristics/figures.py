@@ -25,7 +25,9 @@ _SUPERLATIVES = phrases("superlative", ["(biggest|largest|greatest|worst|deadlie
 _BIG_NUMBER = re.compile(
     r"(?<![\w.,])(?:[£$€¥]\s?)?\d{1,3}(?:,\d{3})*(?:\.\d+)?\s?(?:million|billion|trillion|bn)\b(?: (?:pounds|dollars|euros|people|users|records|accounts|files|documents|victims|deaths))?"
 )
-_SOURCED = re.compile(r"according to|data from|figures from|estimates? (?:from|by)|census|statistics|survey|study|report(?:ed)? by|filing|budget|forecast")
+_SOURCED = re.compile(
+    r"according to|data from|figures from|estimates? (?:from|by)|census|statistics|survey|study|report(?:ed)? by|filing|budget|forecast"
+)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 
 

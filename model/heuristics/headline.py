@@ -42,7 +42,7 @@ _ACRONYMS = frozenset(
 @register("shouting_caps.v1")
 def shouting_caps(doc: Doc) -> list[Hit]:
     """Shouts with words in capitals, e.g. "SHOCKING" (common acronyms are ignored)."""
-    out = []
+    out: list[Hit] = []
     for name in ("title", "text"):
         norm = doc.section(name).norm
         out.extend(Hit(name, m.start(), m.end()) for m in _CAPS.finditer(norm) if m.group(0) not in _ACRONYMS)

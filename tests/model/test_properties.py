@@ -1,0 +1,33 @@
+"""Property: any Unicode input either scores or raises InvalidArticle, and every span lies inside its text."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.errors import InvalidArticle
+from model.scorer import Scorer
+from model.types import parse_article
+
+WORDS = st.sampled_from(
+    ["Insiders say", "SHOCKING", "!!!", "millions of", "has yet to comment", "\u0301", "\n\n", "  ", "\u0130", "e\u0301"]
+)
+TEXT = st.one_of(st.text(), st.lists(st.one_of(WORDS, st.text(max_size=8)), max_size=12).map("".join))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=TEXT, title=st.one_of(st.none(), TEXT))
+def test_any_unicode_scores_or_raises_typed_error(scorer: Scorer, text: str, title: str | None) -> None:
+    try:
+        article = parse_article({"text": text, "title": title})
+    except InvalidArticle as exc:
+        assert exc.field in {"text", "title"}
+        return
+    result = scorer.score(article)
+    assert 0.0 <= result.score <= 1.0
+    for signal in result.signals:
+        for ev in signal.evidence:
+            source = article.title if ev.section == "title" else article.text
+            assert source is not None
+            assert 0 <= ev.start < ev.end <= len(source)
+            assert source[ev.start : ev.end] == ev.text

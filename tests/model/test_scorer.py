@@ -1,0 +1,85 @@
+"""Scorer behaviour: calibrated score, levels, exact attributions, batches, and the shipped smoke test."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.scorer import Scorer, load_scorer
+from model.types import parse_article
+from tests.conftest import make_article
+
+EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "fabricated-heist-story.json"
+FAKEISH = make_article(
+    title="SHOCKING: insiders say the cure WORKS!!!", text="Insiders say millions of people were cured. Share this!"
+)
+
+
+def test_score_is_the_pipeline_probability(scorer: Scorer) -> None:
+    articles = [FAKEISH, make_article()]
+    expected = scorer.pipeline.predict_proba(articles)[:, 1]
+    assert [r.score for r in scorer.score_many(articles)] == pytest.approx(expected.tolist(), abs=1e-12)
+
+
+def test_levels_follow_the_card_thresholds(scorer: Scorer) -> None:
+    for result in scorer.score_many([FAKEISH, make_article()]):
+        assert result.level == scorer.card.thresholds.level_for(result.score)
+        assert result.model_version == "test-0"
+
+
+def test_signal_contributions_are_exact_linear_attributions(scorer: Scorer) -> None:
+    """Removing a signal's hits changes the log-odds by exactly its reported contribution."""
+    result = scorer.score(FAKEISH)
+    classifier = scorer.pipeline.named_steps["classifier"]
+    signals = scorer.pipeline.named_steps["features"].transformer_list[1][1]
+    x = scorer.pipeline.named_steps["features"].transform([FAKEISH]).toarray()[0]
+    n_terms = x.size - len(signals.heuristics_)
+    for signal in result.signals:
+        j = n_terms + signals.heuristics_.index(signal.heuristic)
+        without = x.copy()
+        without[j] = signals.baseline_[j - n_terms]
+        delta = classifier.decision_function(x[None, :])[0] - classifier.decision_function(without[None, :])[0]
+        assert signal.contribution == pytest.approx(delta, abs=1e-6)
+        assert signal.count == len(signal.evidence)
+    logit = math.log(result.score / (1 - result.score))
+    assert logit == pytest.approx(classifier.decision_function(x[None, :])[0], abs=1e-9)
+
+
+def test_evidence_quotes_the_text_as_sent(scorer: Scorer) -> None:
+    result = scorer.score(FAKEISH)
+    for signal in result.signals:
+        for ev in signal.evidence:
+            source = FAKEISH.title if ev.section == "title" else FAKEISH.text
+            assert source is not None and source[ev.start : ev.end] == ev.text
+
+
+def test_score_many_matches_score_and_keeps_order(scorer: Scorer) -> None:
+    articles = [make_article(text=f"Report number {i}. Insiders say it is shocking!", id=str(i)) for i in range(25)]
+    batch = scorer.score_many(articles)
+    assert [r.id for r in batch] == [str(i) for i in range(25)]
+    assert batch == [scorer.score(a) for a in articles]
+    assert scorer.score_many([]) == []
+
+
+def test_top_terms_push_both_ways_and_are_bounded(scorer: Scorer) -> None:
+    result = scorer.score(FAKEISH)
+    assert 0 < len(result.top_terms) <= 10
+    ups = [t.contribution for t in result.top_terms if t.contribution > 0]
+    assert ups == sorted(ups, reverse=True)
+
+
+def test_shipped_artifact_flags_the_fabricated_story() -> None:
+    """The one test on the shipped binary: it loads with the pinned scikit-learn and flags the canonical story."""
+    scorer = load_scorer()
+    article = parse_article(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    result = scorer.score(article)
+    assert result.level == "high"
+    evidence = {s.name: [e.text for e in s.evidence] for s in result.signals}
+    assert "sources indicate" in evidence["unnamed_sources"]
+    assert evidence["absent_official_comment"] == ["has yet to comment officially"]
+    assert {"terabytes of data", "£200 million"} <= set(evidence["inflated_figures"])
+    assert np.isfinite(result.score)

@@ -1,0 +1,49 @@
+"""The `misinfo-risk` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "misinfo_risk"]
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_score_text_prints_json(tiny_artifact: Path) -> None:
+    out = run("score", "--artifact", str(tiny_artifact), "--text", "Insiders say it WORKS!!!", "--title", "SHOCKING")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["model_version"] == "test-0"
+    assert {"unnamed_sources", "shouting_caps"} <= {s["name"] for s in result["signals"]}
+
+
+def test_score_file_stdin_and_pretty(tiny_artifact: Path, tmp_path: Path) -> None:
+    text_file = tmp_path / "a.txt"
+    text_file.write_text("Sources say the mayor has yet to comment.", encoding="utf-8")
+    pretty = run("score", "--artifact", str(tiny_artifact), "--pretty", str(text_file))
+    assert pretty.returncode == 0, pretty.stderr
+    assert pretty.stdout.startswith("Risk: ") and '"has yet to comment"' in pretty.stdout
+    json_file = tmp_path / "a.json"
+    json_file.write_text(json.dumps({"id": "x1", "title": None, "text": "Plain report."}), encoding="utf-8")
+    assert json.loads(run("score", "--artifact", str(tiny_artifact), str(json_file)).stdout)["id"] == "x1"
+    piped = run("score", "--artifact", str(tiny_artifact), stdin="Piped text, calmly reported.")
+    assert piped.returncode == 0 and json.loads(piped.stdout)["score"] >= 0
+
+
+def test_bad_input_and_bad_artifact_exit_cleanly(tiny_artifact: Path, tmp_path: Path) -> None:
+    empty = run("score", "--artifact", str(tiny_artifact), "--text", "   ")
+    assert empty.returncode == 2 and "text: must contain non-whitespace" in empty.stderr
+    too_long = run("score", "--artifact", str(tiny_artifact), "--max-chars", "5", "--text", "123456")
+    assert too_long.returncode == 2 and "limit is 5" in too_long.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope", encoding="utf-8")
+    assert run("score", "--artifact", str(tiny_artifact), str(broken)).returncode == 2
+    missing = run("score", "--artifact", str(tmp_path / "none"), "--text", "Hi")
+    assert missing.returncode == 3 and "model card" in missing.stderr
+    for out in (empty, too_long, missing):
+        assert "Traceback" not in out.stderr
