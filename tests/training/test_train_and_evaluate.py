@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from model.artifact import CARD_FILE, load_artifact
+from tests.conftest import TINY, TINY_ARGS
 from training.__main__ import main as training_main
 from training.check import check_artifact
 from training.evaluate import choose_thresholds, expected_calibration_error
-from tests.conftest import TINY, TINY_ARGS
 
 
 def test_ece_on_known_values() -> None:
