@@ -1,0 +1,131 @@
+"""`misinfo-risk batch INPUT... --output PATH`: score feeds and corpora, resumably, locally or on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from ingest.feeds import DEFAULT_MAX_FEED_BYTES
+from ingest.items import Columns
+from ingest.sources import FORMATS, ReadOptions
+from misinfo_risk.batch.engines import DaskEngine, Engine, LocalEngine
+from misinfo_risk.batch.plan import Job, UsageError, build_job, prepare_sources
+from misinfo_risk.batch.progress import summary
+from misinfo_risk.batch.runner import run_job
+from misinfo_risk.batch.state import RunState, StateMismatch
+from model.errors import ArtifactError
+from model.scorer import Scorer, load_scorer
+from model.types import MAX_ARTICLE_CHARS
+
+EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE, EXIT_ARTIFACT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DEFAULT_CHUNK_SIZE = 500
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="misinfo-risk batch",
+        description="Score news feeds and article files in bulk. One output row per input item, in input order. "
+        "An interrupted run resumes when restarted with the same arguments.",
+        epilog="Exit status: 0 all items scored, 1 some items could not be scored (see the error column), "
+        "2 usage error, 3 model artifact error, 130 interrupted (rerun to resume).",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs (quote them) or http(s) URLs of RSS/Atom feeds")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="results file: .jsonl, .csv or .parquet")
+    parser.add_argument("--format", choices=("auto", *FORMATS), default="auto", help="input format (default: by extension)")
+    parser.add_argument(
+        "--column", action="append", metavar="FIELD=COLUMN", default=[],
+        help="read article FIELD (text, title, url, source, published_at, language, id) from COLUMN; repeatable",
+    )  # fmt: skip
+    parser.add_argument("--delimiter", help="CSV delimiter (default ',' for .csv, tab for .tsv)")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local", help="where to score (default: local)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
+    parser.add_argument("--workers", type=int, help="worker processes (local engine, LocalCluster); default: all cores")
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="items per chunk (unit of work and resume)")
+    parser.add_argument("--artifact", type=Path, help="model artifact directory (default: the shipped model)")
+    parser.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest article text accepted")
+    parser.add_argument("--max-feed-bytes", type=int, default=DEFAULT_MAX_FEED_BYTES, help="largest feed accepted")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per feed download")
+    parser.add_argument("--progress", choices=("auto", "bar", "log", "off"), default="auto", help="progress display")
+    parser.add_argument("--log-interval", type=float, default=10.0, help="seconds between progress log lines")
+    parser.add_argument("--restart", action="store_true", help="discard an interrupted run of this output and start again")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `misinfo-risk batch`; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        job = _job(args)
+        scorer = load_scorer(args.artifact)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except ArtifactError as exc:
+        return _fail(str(exc), EXIT_ARTIFACT)
+    state = RunState(job.output)
+    try:
+        with _sigterm_as_interrupt():
+            return _run(args, job, scorer, state)
+    except StateMismatch as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        saved = len(state.done_chunks()) if state.chunks.is_dir() else 0
+        message = f"interrupted; {saved} finished chunk(s) kept in {state.root}: run the same command again to resume"
+        return _fail(message, EXIT_INTERRUPTED)
+
+
+def _job(args: argparse.Namespace) -> Job:
+    try:
+        columns = Columns.parse(args.column)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    options = ReadOptions(columns=columns, delimiter=args.delimiter, max_feed_bytes=args.max_feed_bytes)
+    return build_job(
+        args.inputs, args.output, fmt=args.format, options=options,
+        chunk_size=args.chunk_size, max_chars=args.max_chars, fetch_timeout=args.timeout,
+    )  # fmt: skip
+
+
+def _run(args: argparse.Namespace, job: Job, scorer: Scorer, state: RunState) -> int:
+    manifest = job.manifest(scorer)
+    resuming = state.open(manifest, restart=args.restart)
+    sources = prepare_sources(job, state, resuming=resuming)
+    if not resuming:
+        state.commit_manifest(manifest)
+    elif args.progress != "off":
+        sys.stderr.write(f"batch: resuming the interrupted run in {state.root}\n")
+    engine: Engine = (
+        DaskEngine(scorer, job.max_chars, scheduler=args.scheduler, workers=args.workers)
+        if args.engine == "dask"
+        else LocalEngine(args.artifact, job.max_chars, workers=args.workers)
+    )
+    outcome = run_job(job, state, sources, engine, progress_mode=args.progress, log_interval=args.log_interval)
+    sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.elapsed))
+    return EXIT_ITEM_ERRORS if outcome.tally.errors else EXIT_OK
+
+
+def _fail(message: str, status: int) -> int:
+    sys.stderr.write(f"misinfo-risk batch: {message}\n")
+    return status
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C: stop cleanly, keeping finished chunks for the resume."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,101 @@
+"""Score a chunk of items into result rows: the work both engines run, in worker processes.
+
+A row is a dict with the keys in :data:`ROW_FIELDS`. A chunk's rows are encoded as JSON Lines,
+the form in which chunks are stored for resuming and from which every output format is written.
+Nothing here depends on timing or on which engine ran it, so a chunk always encodes to the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from ingest.items import RawItem
+from model.errors import InvalidArticle
+from model.scorer import Scorer
+from model.types import Article, RiskAssessment, parse_article
+
+ROW_FIELDS = ("id", "source", "location", "title", "url", "score", "level", "model_version", "signals", "error")
+
+log = logging.getLogger(__name__)
+
+
+def score_items(scorer: Scorer, items: Sequence[RawItem], max_chars: int) -> list[dict[str, Any]]:
+    """One row per item, in order: scored with one vectorised `score_many`, or with its error."""
+    rows: list[dict[str, Any] | None] = [None] * len(items)
+    valid: list[tuple[int, Article]] = []
+    for i, item in enumerate(items):
+        if item.error is not None or item.fields is None:
+            rows[i] = error_row(item, item.error or "no data")
+            continue
+        try:
+            valid.append((i, parse_article(item.fields, max_chars=max_chars)))
+        except InvalidArticle as exc:
+            rows[i] = error_row(item, f"invalid article: {exc}")
+    for (i, article), result in zip(valid, _score_all(scorer, [a for _, a in valid]), strict=True):
+        rows[i] = scored_row(items[i], article, result) if isinstance(result, RiskAssessment) else error_row(items[i], result)
+    return [row for row in rows if row is not None]
+
+
+def score_chunk(scorer: Scorer, items: Sequence[RawItem], max_chars: int) -> bytes:
+    """The chunk's rows as JSON Lines (module-level so Dask workers can import it)."""
+    return encode_rows(score_items(scorer, items, max_chars))
+
+
+def encode_rows(rows: Sequence[dict[str, Any]]) -> bytes:
+    return b"".join(orjson.dumps(row) + b"\n" for row in rows)
+
+
+def _score_all(scorer: Scorer, articles: list[Article]) -> list[RiskAssessment | str]:
+    try:
+        return list(scorer.score_many(articles))
+    except Exception:  # noqa: BLE001 - isolate the article that breaks the scorer, score the rest
+        log.exception("score_many failed on a chunk; scoring its articles one by one")
+    out: list[RiskAssessment | str] = []
+    for article in articles:
+        try:
+            out.append(scorer.score(article))
+        except Exception as exc:  # noqa: BLE001 - one article's failure must not lose the others
+            out.append(f"scoring failed: {type(exc).__name__}: {exc}")
+    return out
+
+
+def scored_row(item: RawItem, article: Article, result: RiskAssessment) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "source": item.source,
+        "location": item.location,
+        "title": article.title,
+        "url": article.url,
+        "score": result.score,
+        "level": result.level,
+        "model_version": result.model_version,
+        "signals": [signal.name for signal in result.signals],
+        "error": None,
+    }
+
+
+def error_row(item: RawItem, error: str) -> dict[str, Any]:
+    fields = item.fields or {}
+    return {
+        "id": _text_or_none(fields.get("id")),
+        "source": item.source,
+        "location": item.location,
+        "title": _text_or_none(fields.get("title")),
+        "url": _text_or_none(fields.get("url")),
+        "score": None,
+        "level": None,
+        "model_version": None,
+        "signals": [],
+        "error": error,
+    }
+
+
+def _text_or_none(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    # An unscorable item may carry lone surrogates (undecodable CSV bytes): keep the row writable.
+    return value.encode("utf-8", "replace").decode("utf-8")
