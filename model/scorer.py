@@ -58,7 +58,8 @@ class Scorer:
         self._term_weights = weights[:n_terms]
         self._signal_weights = weights[n_terms:]
         self._offset = classifier.slope_ * classifier.intercept_ + classifier.offset_
-        self._heuristics = [get_heuristic(name) for name in signals.heuristics_]
+        heuristics = [get_heuristic(name) for name in signals.heuristics_]
+        self._heuristics = [(h.name, h.signal, h.description) for h in heuristics]  # docstrings parsed once
 
     @property
     def version(self) -> str:
@@ -94,15 +95,15 @@ class Scorer:
         hits = run_heuristics(doc, self._signals.heuristics_)
         signals = [
             Signal(
-                name=h.signal,
-                heuristic=h.name,
-                description=h.description,
-                count=len(hits[h.name]),
+                name=signal,
+                heuristic=name,
+                description=description,
+                count=len(hits[name]),
                 contribution=round(float(signal_parts[j]), 6),
-                evidence=tuple(_evidence(doc, hits[h.name][:MAX_EVIDENCE_PER_SIGNAL])),
+                evidence=tuple(_evidence(doc, hits[name][:MAX_EVIDENCE_PER_SIGNAL])),
             )
-            for j, h in enumerate(self._heuristics)
-            if hits[h.name]
+            for j, (name, signal, description) in enumerate(self._heuristics)
+            if hits[name]
         ]
         signals.sort(key=lambda s: -s.contribution)
         return RiskAssessment(
@@ -121,7 +122,10 @@ class Scorer:
         order = np.argsort(parts)
         up = [k for k in order[::-1][:TOP_TERMS] if parts[k] > 0]
         down = [k for k in order[:TOP_TERMS] if parts[k] < 0]
-        return [TermContribution(term=str(self._term_names[idx[k]]), contribution=round(float(parts[k]), 6)) for k in up + down]
+        return [
+            TermContribution(term=str(self._term_names[idx[k]]), contribution=round(float(parts[k]), 6))
+            for k in up + down
+        ]
 
 
 def _evidence(doc: Doc, hits: Sequence[Hit]) -> list[Evidence]:

@@ -22,9 +22,11 @@ _NEXT_WORD = re.compile(r" ?[\w'-]+")
 _SUPERLATIVE_TAIL = re.compile(r"(?: [\w'-]+){1,3}? (?:ever|of all time|in (?:\w+ )?history)\b")
 _SUPERLATIVES = phrases("superlative", ["(biggest|largest|greatest|worst|deadliest|costliest)"])
 # Money or counts in the millions+: "£200 million", "$3bn", "2 billion people".
-_BIG_NUMBER = re.compile(
-    r"(?<![\w.,])(?:[£$€¥]\s?)?\d{1,3}(?:,\d{3})*(?:\.\d+)?\s?(?:million|billion|trillion|bn)\b(?: (?:pounds|dollars|euros|people|users|records|accounts|files|documents|victims|deaths))?"
-)
+# Found cheaply by a candidate pattern, then checked: "1,200 million", not "v2.1,3 million".
+_BIG_CANDIDATE = re.compile(r"\d[\d,.]*\s?(?:million|billion|trillion|bn)\b")
+_BIG_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})*(?:\.\d+)?\s?(?:million|billion|trillion|bn)")
+_COUNTED = re.compile(r" (?:pounds|dollars|euros|people|users|records|accounts|files|documents|victims|deaths)\b")
+_CURRENCY = re.compile(r"[£$€¥]\s?$")
 _SOURCED = re.compile(
     r"according to|data from|figures from|estimates? (?:from|by)|census|statistics|survey|study|report(?:ed)? by|filing|budget|forecast"
 )
@@ -43,13 +45,17 @@ def _big_numbers(doc: Doc) -> list[Hit]:
         low = doc.section(name).low
         if "illion" not in low and "bn" not in low:
             continue
-        for m in _BIG_NUMBER.finditer(low):
-            figure = m.group(0)
-            if "." in figure.split("illion")[0].split("bn")[0]:
-                continue  # "3.2 billion": precise, not round
-            if _SOURCED.search(_sentence(low, m.start(), m.end())):
+        for m in _BIG_CANDIDATE.finditer(low):
+            start, end = m.start(), m.end()
+            if (start > 0 and (low[start - 1].isalnum() or low[start - 1] in ".,_")) or not _BIG_NUMBER.fullmatch(m.group(0)):
                 continue
-            out.append(Hit(name, m.start(), m.end()))
+            if "." in m.group(0):
+                continue  # "3.2 billion": precise, not round
+            if _SOURCED.search(_sentence(low, start, end)):
+                continue
+            currency = _CURRENCY.search(low, max(0, start - 2), start)
+            counted = _COUNTED.match(low, end)
+            out.append(Hit(name, currency.start() if currency else start, counted.end() if counted else end))
     return out
 
 

@@ -32,7 +32,8 @@ def clickbait_headline(doc: Doc) -> list[Hit]:
     return sorted(hits)
 
 
-_CAPS = re.compile(r"(?<![\w'])[A-Z][A-Z']{3,}(?![\w'])")
+# No look-behind in the pattern: it would be tried at every position. Checked per match instead.
+_CAPS = re.compile(r"[A-Z][A-Z']{3,}(?![\w'])")
 _ACRONYMS = frozenset(
     "NASA NATO ISIS ISIL OPEC UNICEF UNESCO NAACP NCAA NASCAR AIDS COVID HIPAA FEMA DARPA NOAA ACLU USDA CDC NYPD LAPD "
     "OSHA SWAT NPR CNBC MSNBC NBC ABC CBS CNN BBC AFP NYSE NASDAQ EPA IRS FBI CIA NSA GOP USA IPO CEO LGBT LGBTQ AT&T".split()
@@ -45,7 +46,10 @@ def shouting_caps(doc: Doc) -> list[Hit]:
     out: list[Hit] = []
     for name in ("title", "text"):
         norm = doc.section(name).norm
-        out.extend(Hit(name, m.start(), m.end()) for m in _CAPS.finditer(norm) if m.group(0) not in _ACRONYMS)
+        for m in _CAPS.finditer(norm):
+            start = m.start()
+            if (start == 0 or not (norm[start - 1].isalnum() or norm[start - 1] in "'_")) and m.group(0) not in _ACRONYMS:
+                out.append(Hit(name, start, m.end()))
     return out
 
 
