@@ -35,6 +35,7 @@ class Dataset:
     groups: list[str]  # never split across train/test
     strata: list[str]  # balanced across the split (publisher orientation, or label)
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    subsets: list[str] = field(default_factory=list)  # "perez_rosas/amt"; the dataset name when it has none
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -48,6 +49,7 @@ class Dataset:
             [self.groups[i] for i in idx],
             [self.strata[i] for i in idx],
             self.files,
+            [self.subsets[i] for i in idx],
         )
 
     def where(self, predicate: Iterable[bool]) -> Dataset:
@@ -79,13 +81,14 @@ def _read_meta(path: Path) -> dict[str, dict[str, object]]:
     return out
 
 
-def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[str], list[str]]:
+def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[str], list[str], list[str]]:
     name = path.parent.name if path.name == "articles.jsonl" else path.stem
     meta = _read_meta(path)
     articles: list[Article] = []
     labels: list[int] = []
     groups: list[str] = []
     strata: list[str] = []
+    subsets: list[str] = []
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -103,28 +106,30 @@ def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[st
             kind = "publisher" if info.get("publisher") else "pair"
             groups.append(f"{name}:{kind}:{key}" if key else f"{name}:id:{row.get('id', lineno)}")
             strata.append(f"{name}:{info.get('orientation') or label}")
+            subsets.append(f"{name}/{info['subset']}" if info.get("subset") else name)
             articles.append(article)
             labels.append(label)
-    return articles, labels, [name] * len(articles), groups, strata
+    return articles, labels, [name] * len(articles), groups, strata, subsets
 
 
 def load_dataset(paths: Sequence[Path | str]) -> Dataset:
     """Read one or more labelled JSONL files (and their meta.jsonl sidecars)."""
     if not paths:
         raise DataError("no training files given")
-    articles, labels, sources, groups, strata, files = [], [], [], [], [], {}
+    articles, labels, sources, groups, strata, subsets, files = [], [], [], [], [], [], {}
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-        a, lab, src, grp, strat = _read_file(path)
+        a, lab, src, grp, strat, sub = _read_file(path)
         articles += a
         labels += lab
         sources += src
         groups += grp
         strata += strat
+        subsets += sub
         files[f"{path.parent.name}/{path.name}"] = sha256_file(path)
-    return Dataset(articles, np.asarray(labels, dtype=int), sources, groups, strata, files)
+    return Dataset(articles, np.asarray(labels, dtype=int), sources, groups, strata, files, subsets)
 
 
 def _rank(seed: int, key: str) -> str:

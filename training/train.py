@@ -86,8 +86,11 @@ def leave_one_dataset_out(prepared: Prepared, hp: dict[str, Any]) -> dict[str, A
 def within_dataset_cv(prepared: Prepared, hp: dict[str, Any], folds: int = 5) -> dict[str, Any]:
     """Grouped k-fold CV inside each dataset: the protocol of the published baselines, minus the leaks."""
     out: dict[str, Any] = {}
-    for name in prepared.dataset.names:
-        data, docs = prepared.part([s == name for s in prepared.dataset.sources])
+    parts = [(name, prepared.dataset.sources) for name in prepared.dataset.names]
+    subsets = sorted(set(prepared.dataset.subsets) - set(prepared.dataset.names))
+    parts += [(name, prepared.dataset.subsets) for name in subsets]  # e.g. FakeNewsAMT and Celebrity apart
+    for name, labels_of in parts:
+        data, docs = prepared.part([s == name for s in labels_of])
         n_groups = len(set(data.groups))
         if n_groups < folds:
             continue
