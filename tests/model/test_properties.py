@@ -31,3 +31,25 @@ def test_any_unicode_scores_or_raises_typed_error(scorer: Scorer, text: str, tit
             assert source is not None
             assert 0 <= ev.start < ev.end <= len(source)
             assert source[ev.start : ev.end] == ev.text
+
+
+SPACED = st.lists(st.sampled_from(["a", "B", " ", "  ", "\n", "\t", "\r\n", "\xa0", "\u2028", "é", "e\u0301", "İ", "’"]), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=SPACED)
+def test_normalised_text_maps_every_character_back(text: str) -> None:
+    import unicodedata
+
+    from model.text import NormText
+
+    t = NormText(text)
+    assert t.norm == " ".join(unicodedata.normalize("NFC", text).split())
+    assert len(t.low) == len(t.norm)
+    for i, ch in enumerate(t.norm):
+        start, end = t.original_span(i, i + 1)
+        piece = text[start:end]
+        if ch == " ":
+            assert piece and piece.isspace()
+        else:
+            assert unicodedata.normalize("NFC", piece) == ch
