@@ -1,0 +1,135 @@
+"""`misinfo-risk serve` (also `python -m service`): run the HTTP service under uvicorn.
+
+    misinfo-risk serve --host 0.0.0.0 --port 8000 --workers 2
+
+Options override RISK_* environment variables (see service/settings.py). Before any worker
+starts, this command checks the artifact (a missing or corrupt one exits with code 3 and a
+one-line reason instead of crash-looping workers) and points PROMETHEUS_MULTIPROC_DIR at a
+fresh directory so /metrics is correct with several workers.
+
+uvicorn runs with uvloop and httptools: with the plain asyncio loop and more than one worker,
+keep-alive responses stall ~40 ms each (Nagle's algorithm: asyncio does not set TCP_NODELAY on
+sockets inherited from the supervisor; uvloop always does). SIGTERM stops accepting
+connections, lets in-flight requests finish (up to RISK_SHUTDOWN_TIMEOUT), then exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.errors import ArtifactError
+from service.settings import Settings
+
+EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
+APP = "service.app:create_app"
+
+# CLI option -> Settings field (the same value is exported as RISK_<FIELD> for the workers).
+_OPTIONS = {
+    "host": "host",
+    "port": "port",
+    "workers": "workers",
+    "artifact": "artifact_path",
+    "pool_workers": "pool_workers",
+    "log_level": "log_level",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="misinfo-risk serve",
+        description="Run the misinfo-risk HTTP API. Every option can also be set as a RISK_* environment variable.",
+    )
+    parser.add_argument("--host", help="interface to bind (RISK_HOST, default 127.0.0.1; 0.0.0.0 in a container)")
+    parser.add_argument("--port", help="TCP port (RISK_PORT, default 8000; 0 picks a free port)")
+    parser.add_argument("--workers", help="uvicorn worker processes (RISK_WORKERS, default 1)")
+    parser.add_argument("--artifact", help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)")
+    parser.add_argument("--pool-workers", help="scoring processes per worker (RISK_POOL_WORKERS, default: one per CPU; 0: none)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="RISK_LOG_LEVEL, default info")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the environment with the given options on top; exports the options as RISK_*."""
+    overrides = {field: getattr(args, option) for option, field in _OPTIONS.items() if getattr(args, option) is not None}
+    settings = Settings(**overrides)
+    for field, value in overrides.items():
+        os.environ[f"RISK_{field.upper()}"] = str(value)  # spawned workers build their Settings from these
+    return settings
+
+
+def prepare_metrics_dir() -> Path | None:
+    """Use PROMETHEUS_MULTIPROC_DIR (emptied of old *.db files) or create a temporary one; return it if created."""
+    existing = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if existing:
+        directory = Path(existing)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return None
+    created = Path(tempfile.mkdtemp(prefix="misinfo-risk-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(created)
+    return created
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for uvicorn.run (uvloop + httptools when installed)."""
+    from service.logs import log_config
+
+    have_uvloop = importlib.util.find_spec("uvloop") is not None
+    have_httptools = importlib.util.find_spec("httptools") is not None
+    return {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "loop": "uvloop" if have_uvloop else "asyncio",
+        "http": "httptools" if have_httptools else "h11",
+        "lifespan": "on",
+        "log_config": log_config(settings.log_level),
+        "access_log": False,  # ours is structured and written by service.middleware
+        "server_header": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "timeout_keep_alive": settings.keep_alive_timeout,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        settings = settings_from(args)
+    except ValidationError as exc:
+        sys.stderr.write(f"misinfo-risk serve: invalid settings:\n{exc}\n")
+        return EXIT_USAGE
+    try:
+        from model.scorer import load_scorer
+
+        load_scorer(settings.artifact_path)  # fail here, once, rather than in every worker
+    except ArtifactError as exc:
+        sys.stderr.write(f"misinfo-risk serve: cannot start: {exc}\n")
+        return EXIT_ARTIFACT
+
+    import uvicorn
+
+    created = prepare_metrics_dir()
+    try:
+        uvicorn.run(APP, **uvicorn_options(settings))
+    except SystemExit as exc:  # uvicorn exits with 3 when the app fails to start
+        return exc.code if isinstance(exc.code, int) else EXIT_ARTIFACT
+    finally:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

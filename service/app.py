@@ -1,0 +1,53 @@
+"""`create_app(settings)`: the FastAPI application. Nothing is built at import time.
+
+    uvicorn service.app:create_app --factory          # what `misinfo-risk serve` runs, per worker
+
+The lifespan loads the model once per worker, scores a warm-up article and starts the
+scoring pool before the first request is accepted; an ArtifactError there stops start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from model import __version__
+from service import health, metrics, routes, schemas
+from service.auth import ApiKeys
+from service.errors import install_error_handlers
+from service.middleware import RequestContextMiddleware
+from service.settings import Settings
+from service.state import ServiceState
+
+logger = logging.getLogger("misinfo_risk.app")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: from RISK_* environment variables)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await ServiceState.start(settings)
+        metrics.set_model(state.scorer.card)
+        app.state.service = state
+        try:
+            yield
+        finally:
+            app.state.service = None
+            await state.close()
+            metrics.mark_this_process_dead()
+
+    app = FastAPI(title="misinfo-risk", version=__version__, description=schemas.API_DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.service = None
+    app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
+    app.include_router(health.router)
+    app.include_router(routes.router)
+    install_error_handlers(app)
+    schemas.install_openapi(app)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    return app

@@ -1,0 +1,86 @@
+"""Optional API keys for everything under /v1 (health, readiness, metrics and docs stay open).
+
+Keys come from `RISK_API_KEYS` (comma-separated). A client sends one as
+`Authorization: Bearer <key>` or `X-API-Key: <key>`. Keys are compared as SHA-256 digests with
+`hmac.compare_digest`, against every configured key, so the time taken does not depend on how
+much of a key matched or on which key it was. A missing or wrong key is a 401 problem with
+`WWW-Authenticate: Bearer`.
+
+Handlers that need a key call `deps.authorized_state(request)` (or `check_api_key`); routers
+that prefer a dependency use `APIRouter(dependencies=[RequireApiKey])`. Either way, document the
+operation with `openapi_extra={"security": SECURITY}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from fastapi import Depends, Request
+
+from service.errors import Problem
+
+
+class ApiKeys:
+    """A set of accepted keys, held as digests. Empty means authentication is off."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self._digests = tuple(hashlib.sha256(k.encode()).digest() for k in keys)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._digests)
+
+    def accepts(self, candidate: str | None) -> bool:
+        if candidate is None:
+            return False
+        digest = hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).digest()
+        matched = False
+        for known in self._digests:  # no early exit: every key is compared every time
+            matched |= hmac.compare_digest(digest, known)
+        return matched
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", detail, headers={"www-authenticate": 'Bearer realm="misinfo-risk"'})
+
+
+def check_api_key(request: Request) -> None:
+    """Pass if keys are off or a valid key was sent; otherwise raise a 401 problem.
+
+    A plain call (see deps.authorized_state) rather than a FastAPI dependency on the hot path:
+    dependency resolution costs more than the whole rest of the request handling.
+    """
+    keys: ApiKeys = request.app.state.api_keys
+    if not keys.enabled:
+        return
+    candidate = _presented_key(request)
+    if candidate is None:
+        raise unauthorized("An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    if not keys.accepts(candidate):
+        raise unauthorized("The API key is not valid.")
+
+
+def _presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+    return request.headers.get("x-api-key")
+
+
+async def require_api_key(request: Request) -> None:
+    """The same check as a dependency, for routes where a few microseconds do not matter."""
+    check_api_key(request)
+
+
+RequireApiKey = Depends(require_api_key)
+"""`dependencies=[RequireApiKey]` on a router or route protects it (add SECURITY to its openapi_extra)."""
+
+SECURITY_SCHEMES = {
+    "BearerKey": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`"},
+    "HeaderKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "`X-API-Key: <API key>`"},
+}
+SECURITY: list[dict[str, list[str]]] = [{"BearerKey": []}, {"HeaderKey": []}]
+"""OpenAPI `security` of an operation that needs a key (`openapi_extra={"security": SECURITY}`)."""

@@ -1,0 +1,121 @@
+"""Scoring many items: chunks spread over the pool, results kept in input order.
+
+    >>> outcomes = await score_batch(state, items, endpoint="feed")   # doctest: +SKIP
+    >>> [o.level if isinstance(o, Scored) else o.reason for o in outcomes]   # doctest: +SKIP
+
+`score_chunks` is the streaming form: it takes blocks of items as they arrive (e.g. NDJSON lines)
+and yields each chunk's result as soon as it and every chunk before it are done, with at most
+two chunks per scoring process in flight, so memory does not grow with the number of items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from service import metrics
+from service.errors import Problem, item_error, stream_error
+from service.pool import ChunkFailed, PoolError, WorkerLost
+from service.scoring import ChunkResult, Outcome, Rejected, Scored
+from service.state import ServiceState
+
+logger = logging.getLogger("misinfo_risk.batching")
+IN_FLIGHT_PER_PROCESS = 2
+
+
+def scoring_problem(exc: PoolError) -> Problem:
+    """The HTTP problem for a pool failure (a dead scoring process is retryable, a bug is not)."""
+    if isinstance(exc, WorkerLost):
+        return Problem(
+            503,
+            "scoring-unavailable",
+            "A scoring process stopped while working on this request; retry.",
+            headers={"retry-after": "1"},
+        )
+    if isinstance(exc, ChunkFailed):
+        logger.error("scoring failed", extra={"traceback": str(exc)})
+    return Problem(500, "internal-error", "Scoring failed unexpectedly; it has been logged.")
+
+
+async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
+    yield items
+
+
+async def score_chunks(
+    state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, chunk_size: int | None = None
+) -> AsyncIterator[ChunkResult]:
+    """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
+
+    Raises PoolError (see `scoring_problem`) if a chunk cannot be scored.
+    """
+    if isinstance(blocks, Sequence):
+        size = chunk_size or _even_chunk(len(blocks), state)
+        blocks = _blocks_of(blocks)
+    else:
+        size = chunk_size or state.settings.chunk_size
+    pending: deque[asyncio.Future[ChunkResult]] = deque()
+    buffer: list[Any] = []
+    submitted = 0
+    try:
+        async for block in blocks:
+            buffer.extend(block)
+            while len(buffer) >= size or (buffer and len(pending) < state.parallelism):
+                chunk, buffer = buffer[:size], buffer[size:]
+                pending.append(state.submit(chunk, submitted))
+                submitted += len(chunk)
+            while pending and (pending[0].done() or len(pending) >= IN_FLIGHT_PER_PROCESS * state.parallelism):
+                yield await pending.popleft()
+        if buffer:
+            pending.append(state.submit(buffer, submitted))
+        while pending:
+            yield await pending.popleft()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _even_chunk(n: int, state: ServiceState) -> int:
+    """Chunk size for a known number of items: every process gets work, chunks stay <= chunk_size."""
+    return max(1, min(state.settings.chunk_size, math.ceil(n / state.parallelism)))
+
+
+async def score_batch(state: ServiceState, items: Sequence[Any], *, endpoint: str) -> list[Outcome]:
+    """Score items (decoded article objects) on every core; outcomes in order; metrics recorded.
+
+    For service/feeds.py. Raises PoolError (turn it into a response with `scoring_problem`).
+    """
+    metrics.record_batch_size(endpoint, len(items))
+    outcomes: list[Outcome] = []
+    async for result in score_chunks(state, items):
+        metrics.record_outcomes(endpoint, result)
+        outcomes.extend(result.outcomes)
+    return outcomes
+
+
+def outcome_json(outcome: Outcome) -> bytes:
+    """An outcome as it appears in batch results: the assessment, or `{"index", "id", "error"}`."""
+    return outcome.json if isinstance(outcome, Scored) else orjson.dumps(item_error(outcome))
+
+
+def ndjson_lines(outcomes: Iterable[Outcome]) -> bytes:
+    return b"".join(outcome_json(o) + b"\n" for o in outcomes)
+
+
+def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
+    """The JSON-array batch response body, built from already-serialised results."""
+    rejected = sum(1 for o in outcomes if isinstance(o, Rejected))
+    head = orjson.dumps(
+        {"model_version": model_version, "count": len(outcomes), "scored": len(outcomes) - rejected, "rejected": rejected}
+    )
+    return head[:-1] + b',"results":[' + b",".join(outcome_json(o) for o in outcomes) + b"]}"
+
+
+def stream_error_line(index: int, problem: Problem) -> bytes:
+    """The NDJSON line that ends a stream early (see errors.stream_error)."""
+    return orjson.dumps(stream_error(index, problem)) + b"\n"

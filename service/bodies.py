@@ -1,0 +1,145 @@
+"""Request bodies: content types (415), size limits (413, before reading whole bodies), JSON (422), NDJSON lines.
+
+For route handlers that read the body themselves (`request: Request`), in this order:
+
+    >>> kind = require_media_type(request, JSON_TYPES)              # doctest: +SKIP
+    >>> data = decode_json(await read_body(request, limit=2 << 20))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from service.errors import content_too_large, malformed_json, unsupported_media_type
+from service.scoring import Rejected
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+JSON_TYPES = (JSON,)
+NDJSON_TYPES = (NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines")
+
+
+def _media_type(value: str) -> tuple[str, str | None]:
+    main, _, params = value.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = val.strip().strip('"').lower()
+    return main.strip().lower(), charset
+
+
+def require_media_type(request: Request, allowed: Sequence[str], *, shown: Sequence[str] | None = None) -> str:
+    """The request's media type if it is one of `allowed` (UTF-8 only); otherwise a 415 Problem."""
+    raw = request.headers.get("content-type", "")
+    kind, charset = _media_type(raw)
+    if kind not in allowed or charset not in (None, "utf-8", "utf8"):
+        raise unsupported_media_type(raw, shown or allowed)
+    return kind
+
+
+def wants_ndjson(request: Request) -> bool:
+    """True if the Accept header asks for NDJSON (any of NDJSON_TYPES)."""
+    accept = request.headers.get("accept", "").lower()
+    return any(t in accept for t in NDJSON_TYPES)
+
+
+def declared_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refusing with 413 as soon as it is known to exceed `limit` bytes.
+
+    A Content-Length over the limit is refused before anything is read; a chunked body is
+    read only until it passes the limit.
+    """
+    length = declared_length(request)
+    if length is not None and length > limit:
+        raise content_too_large(limit)
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise content_too_large(limit)
+    return bytes(body)
+
+
+def decode_json(body: bytes) -> Any:
+    """Parse a JSON body (UTF-8); a 422 Problem naming the position if it is malformed."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise malformed_json(exc) from exc
+
+
+class NdjsonLines:
+    """Async iterator over an NDJSON body: yields, per received block, the complete lines in it.
+
+    Lines are raw bytes (decoded later, in a scoring process). Blank lines are skipped. A line
+    longer than `max_line_bytes` becomes a `Rejected` placeholder and is never held whole. After
+    `max_items` items it stops reading and sets `overflowed`. Memory stays bounded by one line.
+    """
+
+    def __init__(self, request: Request, *, max_line_bytes: int, max_items: int) -> None:
+        self._request = request
+        self._max_line = max_line_bytes
+        self._max_items = max_items
+        self.count = 0
+        self.overflowed = False
+
+    def __aiter__(self) -> AsyncIterator[list[Any]]:
+        return self._blocks()
+
+    async def _blocks(self) -> AsyncIterator[list[Any]]:
+        partial = bytearray()
+        skipping = False  # inside an over-long line: drop bytes until its newline
+        async for data in self._request.stream():
+            items: list[Any] = []
+            start = 0
+            while (newline := data.find(b"\n", start)) >= 0:
+                if skipping:
+                    skipping = False
+                elif partial:
+                    partial += data[start:newline]
+                    self._push(bytes(partial), items)
+                    partial.clear()
+                else:
+                    self._push(data[start:newline], items)
+                start = newline + 1
+            if start < len(data) and not skipping:
+                partial += data[start:]
+                if len(partial) > self._max_line:
+                    partial.clear()
+                    skipping = True
+                    self._push(None, items)
+            if items:
+                yield items
+            if self.overflowed:
+                return
+        tail: list[Any] = []
+        if partial and not skipping:
+            self._push(bytes(partial), tail)
+        if tail:
+            yield tail
+
+    def _push(self, line: bytes | None, items: list[Any]) -> None:
+        """Add one line (None: a line known to be too long) unless it is blank or the stream is full."""
+        if line is not None:
+            line = line.strip()
+            if not line:
+                return
+        if self.overflowed or self.count >= self._max_items:
+            self.overflowed = True
+            return
+        if line is None or len(line) > self._max_line:
+            message = f"line is longer than the limit of {self._max_line:,} bytes"
+            items.append(Rejected(self.count, None, "article", "too_long", message))
+        else:
+            items.append(line)
+        self.count += 1

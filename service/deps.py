@@ -1,0 +1,41 @@
+"""Getting the per-worker `ServiceState` in a handler (plain calls, no dependency resolution).
+
+    >>> @router.post("/v1/thing", openapi_extra={"security": SECURITY})
+    ... async def thing(request: Request) -> Response:
+    ...     state = authorized_state(request)      # 401 without a valid key, 503 before start-up   # doctest: +SKIP
+
+FastAPI's dependency resolution costs more per request than all the rest of the HTTP handling
+together (measured ~50 us with four dependencies), so hot handlers call these functions instead.
+`StateDep` is the dependency form for the others.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.auth import check_api_key
+from service.errors import Problem
+from service.state import ServiceState
+
+
+def service_state(request: Request) -> ServiceState:
+    """The worker's ServiceState; a 503 problem if start-up has not finished."""
+    state: ServiceState | None = getattr(request.app.state, "service", None)
+    if state is None:
+        raise Problem(503, "not-ready", "The model is not loaded yet.", headers={"retry-after": "1"})
+    return state
+
+
+def authorized_state(request: Request) -> ServiceState:
+    """`check_api_key` then `service_state`."""
+    check_api_key(request)
+    return service_state(request)
+
+
+async def _state_dependency(request: Request) -> ServiceState:
+    return service_state(request)
+
+
+StateDep = Annotated[ServiceState, Depends(_state_dependency)]

@@ -1,0 +1,177 @@
+"""RFC 9457 problem details (`application/problem+json`): the only place that knows status codes.
+
+Raise a `Problem` anywhere in a request and the installed handler renders it:
+
+    >>> raise content_too_large(2_097_152)                                          # doctest: +SKIP
+    HTTP/1.1 413  content-type: application/problem+json
+    {"type": "urn:misinfo-risk:problem:content-too-large", "title": "Content too large", "status": 413, ...}
+
+Every problem carries a stable `type` (a URN, listed in docs/service.md), a fixed `title`, a
+human `detail`, the `instance` (request path) and the `request_id`; validation problems add
+`errors: [{"field", "reason", "message"}]`. Batch items that fail get the same object under
+`error` (see `item_error`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from model.errors import InvalidArticle
+from service.scoring import Rejected
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:misinfo-risk:problem:"
+
+TITLES: dict[str, str] = {
+    "invalid-article": "Invalid article",
+    "malformed-json": "Malformed JSON",
+    "invalid-batch": "Invalid batch",
+    "invalid-request": "Invalid request",
+    "too-many-items": "Too many items",
+    "content-too-large": "Content too large",
+    "unsupported-media-type": "Unsupported media type",
+    "unauthorized": "Unauthorized",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "not-ready": "Service not ready",
+    "scoring-unavailable": "Scoring unavailable",
+    "internal-error": "Internal server error",
+}
+
+logger = logging.getLogger("misinfo_risk.errors")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One offending field: `field` as sent (e.g. "text"), a machine `reason`, a human `message`."""
+
+    field: str
+    reason: str
+    message: str
+
+
+@dataclass
+class Problem(Exception):
+    """An HTTP error rendered as problem+json. `kind` is a key of TITLES."""
+
+    status: int
+    kind: str
+    detail: str
+    errors: Sequence[FieldError] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in TITLES:
+            raise ValueError(f"unknown problem kind {self.kind!r}")
+        super().__init__(self.detail)
+
+    def body(self, *, instance: str | None = None, request_id: str | None = None) -> dict[str, Any]:
+        """The problem object (RFC 9457 members plus `errors` and `request_id`)."""
+        out: dict[str, Any] = {
+            "type": TYPE_PREFIX + self.kind,
+            "title": TITLES[self.kind],
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance is not None:
+            out["instance"] = instance
+        if request_id is not None:
+            out["request_id"] = request_id
+        if self.errors:
+            out["errors"] = [{"field": e.field, "reason": e.reason, "message": e.message} for e in self.errors]
+        return out
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> Response:
+    """Render `problem` for `request` (adds instance and request id when known)."""
+    instance = request.url.path if request is not None else None
+    request_id = request.scope.get("state", {}).get("request_id") if request is not None else None
+    body = orjson.dumps(problem.body(instance=instance, request_id=request_id))
+    return Response(body, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(problem.headers))
+
+
+# Constructors for the problems shared by several endpoints (also used by service/feeds.py).
+
+
+def content_too_large(limit: int, what: str = "request body") -> Problem:
+    # Close the connection: the client may still be sending a body we will not read.
+    return Problem(
+        413, "content-too-large", f"The {what} is larger than the limit of {limit:,} bytes.", headers={"connection": "close"}
+    )
+
+
+def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:
+    return Problem(
+        415,
+        "unsupported-media-type",
+        f"Content-Type {got or '(none)'!r} is not accepted here; send {' or '.join(allowed)} (UTF-8).",
+        headers={"accept-post": ", ".join(allowed)},
+    )
+
+
+def malformed_json(exc: Exception, field_name: str = "body") -> Problem:
+    message = f"is not valid JSON: {exc}"
+    return Problem(
+        422, "malformed-json", f"The request body is not valid JSON: {exc}", [FieldError(field_name, "invalid", message)]
+    )
+
+
+def invalid_article(exc: InvalidArticle | Rejected, field_prefix: str = "") -> Problem:
+    name = field_prefix + exc.field
+    return Problem(422, "invalid-article", f"{name}: {exc.message}", [FieldError(name, exc.reason, exc.message)])
+
+
+def item_error(rejected: Rejected) -> dict[str, Any]:
+    """The object that takes a rejected item's place in batch results (and NDJSON lines)."""
+    return {"index": rejected.index, "id": rejected.id, "error": invalid_article(rejected).body()}
+
+
+def stream_error(index: int, problem: Problem) -> dict[str, Any]:
+    """A final NDJSON line when a stream has to stop early (no more items will follow)."""
+    return {"index": index, "id": None, "error": problem.body()}
+
+
+async def _problem_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request)
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        problem = Problem(404, "not-found", f"There is no resource at {request.url.path}.")
+    elif exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        problem = Problem(
+            405, "method-not-allowed", f"{request.method} is not allowed here (allowed: {allow}).", headers={"allow": allow}
+        )
+    else:  # other framework errors keep their status; only the shape changes
+        kind = "invalid-request" if 400 <= exc.status_code < 500 else "internal-error"
+        problem = Problem(exc.status_code, kind, str(exc.detail))
+    return problem_response(problem, request)
+
+
+async def _validation_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(".".join(str(p) for p in e.get("loc", ())[1:]) or "body", "invalid", str(e.get("msg", "")))
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return problem_response(Problem(422, "invalid-request", detail, errors), request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render Problem, 404/405 and request-validation errors as problem+json."""
+    app.add_exception_handler(Problem, _problem_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)

@@ -1,0 +1,194 @@
+"""Every Prometheus metric the service exports, defined once. Add new ones here, nowhere else.
+
+Names and labels are agreed with deploy/ (alert rules, dashboard): do not rename them.
+Label values are bounded (route templates, levels, reasons, signal names); never article
+text, ids or URLs.
+
+With several uvicorn workers the client library's multiprocess mode is used:
+`misinfo-risk serve` sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module, and
+`/metrics` merges every worker's files (`exposition`). Tests run without it and read the default
+registry, e.g. `REGISTRY.get_sample_value("risk_http_requests_total", {...})`.
+
+Recording helpers for endpoints (also for service/feeds.py):
+
+    >>> record_outcomes("feed", chunk_result)     # scored/rejected counts, scores, signals, duration  # doctest: +SKIP
+    >>> record_batch_size("feed", 250)                                                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter as Tally
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client.exposition import choose_encoder
+
+from model.artifact import ModelCard
+from service.scoring import ChunkResult, Rejected, Scored
+
+ENDPOINTS = ("single", "batch", "feed")
+LEVELS = ("low", "medium", "high")
+REJECT_REASONS = ("missing", "empty", "type", "too_long", "invalid")
+
+_SIZE_BUCKETS = (256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864)
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_SCORING_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000)
+_SCORE_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+
+HTTP_REQUESTS = Counter(
+    "risk_http_requests", "HTTP requests, by route template, method and status class.", ["route", "method", "status_class"]
+)
+HTTP_DURATION = Histogram(
+    "risk_http_request_duration_seconds",
+    "Time from request start to the last response byte.",
+    ["route"],
+    buckets=_LATENCY_BUCKETS,
+)
+HTTP_IN_PROGRESS = Gauge("risk_http_requests_in_progress", "Requests being handled now.", ["route"], multiprocess_mode="livesum")
+HTTP_REQUEST_SIZE = Histogram("risk_http_request_size_bytes", "Request body size.", ["route"], buckets=_SIZE_BUCKETS)
+HTTP_RESPONSE_SIZE = Histogram("risk_http_response_size_bytes", "Response body size.", ["route"], buckets=_SIZE_BUCKETS)
+
+ARTICLES_SCORED = Counter("risk_articles_scored", "Articles scored, by endpoint and risk level.", ["endpoint", "level"])
+SCORE = Histogram("risk_score", "Risk scores returned.", ["endpoint"], buckets=_SCORE_BUCKETS)
+SCORING_DURATION = Histogram(
+    "risk_scoring_duration_seconds",
+    "Time inside the scorer (validation + scoring), per request or chunk.",
+    ["endpoint"],
+    buckets=_SCORING_BUCKETS,
+)
+BATCH_SIZE = Histogram("risk_batch_size_articles", "Items per batch or feed request.", ["endpoint"], buckets=_BATCH_BUCKETS)
+ARTICLES_REJECTED = Counter(
+    "risk_articles_rejected", "Items refused as invalid articles, by endpoint and reason.", ["endpoint", "reason"]
+)
+SIGNAL_FIRED = Counter("risk_signal_fired", "Scored articles on which a signal fired.", ["signal"])
+
+MODEL_INFO = Gauge(
+    "risk_model_info",
+    "The loaded model artifact (value 1).",
+    ["version", "sklearn_version", "trained_at"],
+    multiprocess_mode="max",
+)
+MODEL_EXPECTED_HIGH_SHARE = Gauge(
+    "risk_model_expected_high_share", "Share of training articles scored high (model card baseline).", multiprocess_mode="max"
+)
+MODEL_EXPECTED_MEAN_SCORE = Gauge(
+    "risk_model_expected_mean_score", "Mean score on the training articles (model card baseline).", multiprocess_mode="max"
+)
+
+_STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Any, *label_values: str) -> Any:
+    """`metric.labels(*label_values)`, memoised: label values are bounded, lookups are on the hot path."""
+    key = (id(metric), label_values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*label_values)
+    return child
+
+
+def in_progress(route: str) -> Any:
+    """The in-progress gauge child for `route` (call .inc() / .dec())."""
+    return _child(HTTP_IN_PROGRESS, route)
+
+
+def record_request(route: str, method: str, status: int, seconds: float, request_bytes: int, response_bytes: int) -> None:
+    """Record one finished HTTP request (called by the request middleware)."""
+    method = method if method in _METHODS else "other"  # the client chooses the method: keep the label bounded
+    _child(HTTP_REQUESTS, route, method, _STATUS_CLASSES.get(status // 100, "5xx")).inc()
+    _child(HTTP_DURATION, route).observe(seconds)
+    _child(HTTP_REQUEST_SIZE, route).observe(request_bytes)
+    _child(HTTP_RESPONSE_SIZE, route).observe(response_bytes)
+
+
+def record_outcomes(endpoint: str, result: ChunkResult) -> None:
+    """Record a scored chunk (or single article): levels, scores, signals, rejections, scoring time."""
+    levels: Tally[str] = Tally()
+    signals: Tally[str] = Tally()
+    reasons: Tally[str] = Tally()
+    score = _child(SCORE, endpoint)
+    for outcome in result.outcomes:
+        if isinstance(outcome, Scored):
+            levels[outcome.level] += 1
+            signals.update(outcome.signals)
+            score.observe(outcome.score)
+        else:
+            reasons[outcome.reason if outcome.reason in REJECT_REASONS else "invalid"] += 1
+    for level, count in levels.items():
+        _child(ARTICLES_SCORED, endpoint, level).inc(count)
+    for reason, count in reasons.items():
+        _child(ARTICLES_REJECTED, endpoint, reason).inc(count)
+    for name, count in signals.items():
+        _child(SIGNAL_FIRED, name).inc(count)
+    _child(SCORING_DURATION, endpoint).observe(result.seconds)
+
+
+def record_rejected(endpoint: str, rejected: Rejected) -> None:
+    """Record one item refused outside a chunk."""
+    _child(ARTICLES_REJECTED, endpoint, rejected.reason if rejected.reason in REJECT_REASONS else "invalid").inc()
+
+
+def record_batch_size(endpoint: str, items: int) -> None:
+    _child(BATCH_SIZE, endpoint).observe(items)
+
+
+def set_model(card: ModelCard) -> None:
+    """Publish the loaded model's identity and its training baseline."""
+    MODEL_INFO.labels(card.version, card.sklearn_version, card.created_at.isoformat()).set(1)
+    MODEL_EXPECTED_HIGH_SHARE.set(card.baseline.get("high_share", float("nan")))
+    MODEL_EXPECTED_MEAN_SCORE.set(card.baseline.get("mean_score", float("nan")))
+
+
+def multiprocess_dir() -> Path | None:
+    value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return Path(value) if value else None
+
+
+_LIVE_FILE = re.compile(r"gauge_live(?:sum|all)_(\d+)\.db")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_dead_processes(directory: Path) -> list[int]:
+    """Mark workers that died without shutting down (crash, SIGKILL) as dead, so live gauges drop them."""
+    dead = []
+    for path in directory.glob("gauge_live*_*.db"):
+        match = _LIVE_FILE.fullmatch(path.name)
+        if match and not _pid_alive(pid := int(match.group(1))):
+            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+            dead.append(pid)
+    return dead
+
+
+def mark_this_process_dead() -> None:
+    """Called when a worker shuts down cleanly: its live gauges stop counting, counters keep totals."""
+    directory = multiprocess_dir()
+    if directory is not None:
+        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+
+
+def exposition(accept: str | None) -> tuple[bytes, str]:
+    """The metrics page (body, content type): every worker's metrics in multiprocess mode."""
+    directory = multiprocess_dir()
+    if directory is None:
+        registry = REGISTRY
+    else:
+        sweep_dead_processes(directory)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+    encoder, content_type = choose_encoder(accept or "")
+    return encoder(registry), content_type

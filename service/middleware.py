@@ -1,0 +1,153 @@
+"""Request middleware (pure ASGI, cheap): request id, HTTP metrics, access log, last-resort 500.
+
+- `X-Request-ID` is taken from the request if it is a short token of safe characters,
+  otherwise generated, and echoed on every response (also in problem bodies and log lines).
+- The route label is the matched route template ("/v1/score"), or "other" for unmatched paths.
+- An exception escaping a handler is logged with its traceback and answered with a
+  problem+json 500 (no details leak to the client).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import metrics
+from service.errors import PROBLEM_MEDIA_TYPE, Problem
+from service.logs import ACCESS_LOGGER
+
+REQUEST_ID_HEADER = b"x-request-id"
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}")
+CLIENT_CLOSED = 499  # nginx's code for "client closed the request", used in logs and metrics only
+
+access_logger = logging.getLogger(ACCESS_LOGGER)
+error_logger = logging.getLogger("misinfo_risk.errors")
+
+
+def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER and _REQUEST_ID.fullmatch(value):
+            return value.decode("ascii")
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """See the module docstring. Add with `app.add_middleware(RequestContextMiddleware)`."""
+
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+        self._known: frozenset[str] | None = None
+
+    def route_label(self, scope: Scope) -> str:
+        """The route template for this path if it is a known static route, else "other".
+
+        Used before the request is routed (for the in-progress gauge); afterwards the label comes
+        from the route the router matched (`final_label`).
+        """
+        if self._known is None:
+            self._known = _known_paths(scope.get("app"))
+        path: str = scope["path"]
+        return path if path in self._known else "other"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        request_id = request_id_from(scope["headers"])
+        scope.setdefault("state", {})["request_id"] = request_id
+        route = self.route_label(scope)
+        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0}
+
+        async def receive_counting() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode("ascii"))]
+            elif message["type"] == "http.response.body":
+                state["sent"] += len(message.get("body", b""))
+            await send(message)
+
+        in_progress = metrics.in_progress(route)
+        in_progress.inc()
+        try:
+            await self.app(scope, receive_counting, send_with_id)
+        except ClientDisconnect:
+            state["status"] = state["status"] or CLIENT_CLOSED
+        except Exception:
+            error_logger.exception("unhandled error", extra={"request_id": request_id, "route": route})
+            if not state["status"]:
+                await _send_internal_error(send_with_id, scope, request_id)
+            state["status"] = 500
+        finally:
+            in_progress.dec()
+            self._finish(scope, _final_label(scope, route), request_id, state, time.perf_counter() - began)
+
+    def _finish(self, scope: Scope, route: str, request_id: str, state: dict[str, Any], seconds: float) -> None:
+        request_bytes = _declared_length(scope) or state["received"]
+        metrics.record_request(route, scope["method"], state["status"], seconds, request_bytes, state["sent"])
+        if self.access_log and access_logger.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            access_logger.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": route,
+                    "path": scope["path"][:200],
+                    "status": state["status"],
+                    "duration_ms": round(seconds * 1000, 3),
+                    "request_bytes": request_bytes,
+                    "response_bytes": state["sent"],
+                    "client": client[0] if client else None,
+                    "user_agent": _header(scope, b"user-agent")[:200],
+                },
+            )
+
+
+def _known_paths(app: Any) -> frozenset[str]:
+    """Every documented route template of the app, plus the docs pages."""
+    if app is None:
+        return frozenset()
+    paths = set(app.openapi().get("paths", {}))
+    paths.update(p for p in (app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url) if p)
+    return frozenset(paths)
+
+
+def _final_label(scope: Scope, before: str) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else before
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _declared_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    return int(value) if value.isdigit() else None
+
+
+async def _send_internal_error(send: Send, scope: Scope, request_id: str) -> None:
+    problem = Problem(500, "internal-error", "The server failed to handle this request; it has been logged.")
+    body = orjson.dumps(problem.body(instance=scope["path"], request_id=request_id))
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

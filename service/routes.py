@@ -1,0 +1,119 @@
+"""Scoring endpoints: POST /v1/score, POST /v1/score/batch, GET /v1/model (API key when configured).
+
+Handlers read their bodies themselves (size limit before reading, one JSON parse, no
+re-validation) and return results that the scoring processes already serialised; the OpenAPI
+description of the bodies comes from service/schemas.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from service import metrics, schemas
+from service.batching import batch_body, ndjson_lines, score_batch, score_chunks, scoring_problem, stream_error_line
+from service.bodies import (
+    JSON,
+    JSON_TYPES,
+    NDJSON,
+    NDJSON_TYPES,
+    NdjsonLines,
+    decode_json,
+    read_body,
+    require_media_type,
+    wants_ndjson,
+)
+from service.deps import authorized_state
+from service.errors import FieldError, Problem, invalid_article
+from service.pool import PoolError
+from service.scoring import Scored
+from service.state import ServiceState
+from service.streaming import Spool, SpooledStreamResponse
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+
+
+@router.post("/score", response_model=None, **schemas.SCORE_DOCS)
+async def score_article(request: Request) -> Response:
+    """Score one article: risk score, level, the signals that fired with evidence spans, top terms."""
+    state = authorized_state(request)
+    require_media_type(request, JSON_TYPES)
+    item = decode_json(await read_body(request, state.settings.max_body_bytes))
+    try:
+        result = await state.score_one(item)
+    except PoolError as exc:
+        raise scoring_problem(exc) from exc
+    metrics.record_outcomes("single", result)
+    outcome = result.outcomes[0]
+    if not isinstance(outcome, Scored):
+        raise invalid_article(outcome) if outcome.field != "article" else _not_an_object(outcome.message)
+    return Response(outcome.json, media_type=JSON)
+
+
+def _not_an_object(message: str) -> Problem:
+    return Problem(422, "invalid-article", f"body: {message}", [FieldError("body", "type", message)])
+
+
+@router.post("/score/batch", response_model=None, **schemas.BATCH_DOCS)
+async def score_articles(request: Request) -> Response:
+    """Score many articles, in order; an invalid item gets an error object in its place.
+
+    Send a JSON array (`application/json`, up to `RISK_MAX_BATCH_ITEMS` items) or NDJSON
+    (`application/x-ndjson`, one article per line, streamed both ways). With
+    `Accept: application/x-ndjson` a JSON array's results are streamed as NDJSON too.
+    """
+    state = authorized_state(request)
+    kind = require_media_type(request, JSON_TYPES + NDJSON_TYPES, shown=(JSON, NDJSON))
+    settings = state.settings
+    if kind != JSON:
+        lines = NdjsonLines(request, max_line_bytes=settings.max_body_bytes, max_items=settings.max_stream_items)
+        return _stream(state, lines, lines)
+    items = decode_json(await read_body(request, settings.max_batch_body_bytes))
+    if not isinstance(items, list):
+        detail = f"The body must be a JSON array of article objects, not {type(items).__name__}."
+        raise Problem(422, "invalid-batch", detail, [FieldError("body", "type", "must be a JSON array of article objects")])
+    if len(items) > settings.max_batch_items:
+        raise Problem(
+            413,
+            "too-many-items",
+            f"The batch has {len(items):,} items; the limit is {settings.max_batch_items:,}. Split it, or stream it as NDJSON.",
+        )
+    if wants_ndjson(request):
+        return _stream(state, items, None)
+    try:
+        outcomes = await score_batch(state, items, endpoint="batch")
+    except PoolError as exc:
+        raise scoring_problem(exc) from exc
+    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
+
+
+def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None) -> Response:
+    """Stream NDJSON results for `blocks` of items; `lines` reports NDJSON input overflow."""
+
+    async def produce(spool: Spool) -> None:
+        count = 0
+        try:
+            async for result in score_chunks(state, blocks):
+                metrics.record_outcomes("batch", result)
+                count += len(result.outcomes)
+                spool.put(ndjson_lines(result.outcomes))
+        except PoolError as exc:
+            spool.put(stream_error_line(count, scoring_problem(exc)))
+            return
+        finally:
+            metrics.record_batch_size("batch", count)
+        if lines is not None and lines.overflowed:
+            limit = state.settings.max_stream_items
+            problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
+            spool.put(stream_error_line(count, problem))
+
+    return SpooledStreamResponse(produce, media_type=NDJSON, memory_limit=state.settings.stream_memory_bytes)
+
+
+@router.get("/model", **schemas.MODEL_DOCS)
+async def model_card(request: Request) -> Response:
+    """The model card of the loaded artifact: version, training data hashes, thresholds, evaluation."""
+    state = authorized_state(request)
+    return Response(state.card_json, media_type=JSON)

@@ -1,0 +1,277 @@
+"""OpenAPI documentation: HTTP-only schemas, examples, and the per-route `responses` / request bodies.
+
+Handlers read their bodies themselves, so request and response schemas are declared here and
+merged into `components` by `install_openapi`. The request schema *is* `model.Article` and the
+result schema *is* `model.RiskAssessment`, so the docs cannot drift from what is validated.
+Other routers (service/feeds.py) can add models with `register_component` and reuse
+`problem_responses` and `json_body`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+
+from model.artifact import ModelCard
+from model.types import Article, RiskAssessment
+from service.auth import SECURITY, SECURITY_SCHEMES
+from service.errors import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
+
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(description="The offending field as sent, e.g. 'text' ('body' for the whole body).")
+    reason: Literal["missing", "empty", "type", "too_long", "invalid"]
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details (`application/problem+json`)."""
+
+    type: str = Field(description=f"Stable identifier, e.g. '{TYPE_PREFIX}invalid-article'.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path.")
+    request_id: str | None = Field(default=None, description="Same as the X-Request-ID response header.")
+    errors: list[FieldErrorOut] | None = Field(default=None, description="Validation errors, one per offending field.")
+
+
+class ItemError(BaseModel):
+    """Takes the place of an item that could not be scored."""
+
+    index: int = Field(description="0-based position of the item in the request.")
+    id: str | None = Field(description="The item's `id`, if it had a string one.")
+    error: ProblemDetails
+
+
+class BatchResult(BaseModel):
+    """Results of a JSON-array batch, one per item, in order."""
+
+    model_version: str
+    count: int
+    scored: int
+    rejected: int
+    results: list[RiskAssessment | ItemError]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    model_version: str
+    pool_processes: int = Field(description="Scoring processes alive in this worker (0: scoring in the worker itself).")
+    startup_seconds: float
+
+
+_COMPONENTS: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+    (Article, "validation"),
+    (RiskAssessment, "serialization"),
+    (ProblemDetails, "serialization"),
+    (ItemError, "serialization"),
+    (BatchResult, "serialization"),
+    (ModelCard, "serialization"),
+]
+
+
+def register_component(model: type[BaseModel], mode: Literal["validation", "serialization"] = "serialization") -> None:
+    """Add a model to `components/schemas` (reference it with `ref(model.__name__)`)."""
+    _COMPONENTS.append((model, mode))
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+EXAMPLE_ARTICLE = {
+    "id": "story-42",
+    "title": "SHOCKING: Insiders say the cure they are hiding WORKS",
+    "text": "Sources close to the lab say the miracle cure was buried by officials. Share this before it gets deleted!!! "
+    "Experts claim nobody is allowed to talk about it.",
+    "source": "example.net",
+    "language": "en",
+}
+EXAMPLE_CALM_ARTICLE = {
+    "id": "story-43",
+    "title": "Council approves budget",
+    "text": "The city council voted 7-2 on Tuesday to approve the budget, the mayor's office said in a statement.",
+}
+EXAMPLE_ASSESSMENT: dict[str, Any] = {
+    "id": "story-42",
+    "score": 0.9966,
+    "level": "high",
+    "model_version": "risk-v1",
+    "signals": [
+        {
+            "name": "unnamed_sources",
+            "heuristic": "unnamed_sources.v1",
+            "description": 'Rests claims on unnamed or vague sources, e.g. "sources indicate" or "insiders say".',
+            "count": 3,
+            "contribution": 1.738244,
+            "evidence": [
+                {"section": "title", "start": 10, "end": 22, "text": "Insiders say"},
+                {"section": "text", "start": 0, "end": 20, "text": "Sources close to the"},
+                {"section": "text", "start": 108, "end": 121, "text": "Experts claim"},
+            ],
+        },
+        {
+            "name": "call_to_share",
+            "heuristic": "call_to_share.v1",
+            "description": 'Urges readers to share or act, e.g. "share this before it\'s deleted".',
+            "count": 2,
+            "contribution": 0.934503,
+            "evidence": [
+                {"section": "text", "start": 71, "end": 81, "text": "Share this"},
+                {"section": "text", "start": 82, "end": 104, "text": "before it gets deleted"},
+            ],
+        },
+    ],
+    "top_terms": [{"term": "claim", "contribution": 0.285008}, {"term": "officials", "contribution": -0.10557}],
+}
+EXAMPLE_ITEM_ERROR = {
+    "index": 1,
+    "id": "story-44",
+    "error": {
+        "type": TYPE_PREFIX + "invalid-article",
+        "title": TITLES["invalid-article"],
+        "status": 422,
+        "detail": "text: must contain non-whitespace characters",
+        "errors": [{"field": "text", "reason": "empty", "message": "must contain non-whitespace characters"}],
+    },
+}
+
+_PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
+    401: ("unauthorized", "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."),
+    413: ("content-too-large", "The request body is larger than the limit of 2,097,152 bytes."),
+    415: ("unsupported-media-type", "Content-Type 'text/plain' is not accepted here; send application/json (UTF-8)."),
+    422: ("invalid-article", "text: must contain non-whitespace characters"),
+    503: ("scoring-unavailable", "A scoring process stopped while working on this request; retry."),
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries documenting problem+json errors for the given status codes."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        kind, detail = _PROBLEM_EXAMPLES[status]
+        example: dict[str, Any] = {
+            "type": TYPE_PREFIX + kind,
+            "title": TITLES[kind],
+            "status": status,
+            "detail": detail,
+            "instance": "/v1/score",
+            "request_id": "0f3c9d2e5b7a4c1e8f6a2b9d4e7c1a3b",
+        }
+        if status == 422:
+            example["errors"] = [{"field": "text", "reason": "empty", "message": "must contain non-whitespace characters"}]
+        out[status] = {
+            "description": TITLES[kind],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": ref("ProblemDetails"), "example": example}},
+        }
+    return out
+
+
+def json_body(
+    schema: dict[str, Any],
+    examples: dict[str, Any],
+    *,
+    media_types: Sequence[str] = ("application/json",),
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`openapi_extra=` documenting a request body the handler reads itself."""
+    content = {t: {"schema": schema, "examples": {k: {"value": v} for k, v in examples.items()}} for t in media_types}
+    return {"requestBody": {"required": True, "content": content | (extra or {})}}
+
+
+SCORE_DOCS: dict[str, Any] = {
+    "summary": "Score one article",
+    "openapi_extra": json_body(ref("Article"), {"sensational": EXAMPLE_ARTICLE, "calm": EXAMPLE_CALM_ARTICLE})
+    | {"security": SECURITY},
+    "responses": {
+        200: {
+            "description": "The assessment",
+            "content": {"application/json": {"schema": ref("RiskAssessment"), "example": EXAMPLE_ASSESSMENT}},
+        },
+        **problem_responses(401, 413, 415, 422, 503),
+    },
+}
+
+_NDJSON_REQUEST = "\n".join(json.dumps(a) for a in (EXAMPLE_ARTICLE, EXAMPLE_CALM_ARTICLE)) + "\n"
+
+BATCH_DOCS: dict[str, Any] = {
+    "summary": "Score many articles (JSON array or NDJSON stream)",
+    "openapi_extra": json_body(
+        {"type": "array", "items": ref("Article"), "maxItems": 1000},
+        {"two articles, one invalid": [EXAMPLE_ARTICLE, {"id": "story-44", "text": "  "}]},
+        extra={
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "One Article JSON object per line."},
+                "example": _NDJSON_REQUEST,
+            }
+        },
+    )
+    | {"security": SECURITY},
+    "responses": {
+        200: {
+            "description": "One result per item, in order: an assessment, or an error object in the place of an invalid item. "
+            "NDJSON when the request is NDJSON or `Accept: application/x-ndjson`.",
+            "content": {
+                "application/json": {
+                    "schema": ref("BatchResult"),
+                    "example": {
+                        "model_version": "risk-v1",
+                        "count": 2,
+                        "scored": 1,
+                        "rejected": 1,
+                        "results": [EXAMPLE_ASSESSMENT, EXAMPLE_ITEM_ERROR],
+                    },
+                },
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One RiskAssessment or ItemError per line."}
+                },
+            },
+        },
+        **problem_responses(401, 413, 415, 422, 503),
+    },
+}
+
+MODEL_DOCS: dict[str, Any] = {
+    "summary": "The loaded model's card",
+    "openapi_extra": {"security": SECURITY},
+    "responses": {
+        200: {"description": "The model card", "content": {"application/json": {"schema": ref("ModelCard")}}},
+        **problem_responses(401),
+    },
+}
+
+API_DESCRIPTION = """Misinformation-risk **triage** scores for news articles: a calibrated score, a risk level and the
+signals that fired, with evidence spans (character offsets into the text as sent). A triage score,
+not a verdict.
+
+Errors are RFC 9457 `application/problem+json`. Unknown article fields are ignored. When API keys
+are configured, everything under `/v1` needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+See docs/service.md for limits and configuration."""
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the OpenAPI document once, with the registered component schemas merged in."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            components = schema["components"].setdefault("schemas", {})
+            for model, mode in _COMPONENTS:
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
+                components.update(model_schema.pop("$defs", {}))
+                components[model.__name__] = model_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

@@ -1,0 +1,107 @@
+"""Service configuration, read from `RISK_*` environment variables (pydantic-settings).
+
+    >>> Settings(port=9000, api_keys="first-key-0123456789,second-key-0123456789").port   # doctest: +SKIP
+    9000
+
+Nothing here is built at import time: `create_app(settings)` takes a `Settings`, and
+`misinfo-risk serve` builds one from its options and the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from model.types import MAX_ARTICLE_CHARS
+
+MIN_API_KEY_CHARS = 16
+MiB = 1024 * 1024
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (honours taskset/cgroup cpusets), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field can be set with `RISK_<FIELD_NAME>` (e.g. `RISK_PORT=9000`)."""
+
+    model_config = SettingsConfigDict(env_prefix="RISK_", extra="ignore", frozen=True, use_attribute_docstrings=True)
+
+    host: str = "127.0.0.1"
+    """Interface to listen on; use 0.0.0.0 in a container."""
+
+    port: int = Field(default=8000, ge=0, le=65535)
+    """TCP port (0 picks a free one)."""
+
+    workers: int = Field(default=1, ge=1, le=64)
+    """uvicorn worker processes. Each one holds its own scoring pool."""
+
+    artifact_path: Path | None = None
+    """Artifact directory (model.joblib + model_card.json). Unset: the shipped model."""
+
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    """Comma-separated API keys. Empty: no authentication. Each key needs at least 16 characters."""
+
+    pool_workers: int | None = Field(default=None, ge=0, le=256)
+    """Scoring processes per uvicorn worker. Unset: one per usable CPU. 0: score inside the worker."""
+
+    chunk_size: int = Field(default=32, ge=1, le=10_000)
+    """Articles per chunk sent to a scoring process for batches and streams."""
+
+    max_body_bytes: int = Field(default=2 * MiB, ge=1_024)
+    """Largest request body for POST /v1/score, and the largest line of an NDJSON stream."""
+
+    max_batch_body_bytes: int = Field(default=20 * MiB, ge=1_024)
+    """Largest JSON-array request body for POST /v1/score/batch."""
+
+    max_batch_items: int = Field(default=1_000, ge=1)
+    """Most articles in one JSON-array batch."""
+
+    max_stream_items: int = Field(default=100_000, ge=1)
+    """Most articles in one NDJSON request stream."""
+
+    max_article_chars: int = Field(default=MAX_ARTICLE_CHARS, ge=1)
+    """Longest article `text` accepted, in characters."""
+
+    stream_memory_bytes: int = Field(default=8 * MiB, ge=0)
+    """Streamed results a slow reader may leave in memory before they are buffered in a temporary file."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Log level of the JSON-lines logs."""
+
+    access_log: bool = True
+    """Write one JSON access-log line per request (never the article text)."""
+
+    shutdown_timeout: float = Field(default=30.0, gt=0)
+    """Seconds to let in-flight requests finish after SIGTERM."""
+
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    """Seconds an idle keep-alive connection stays open."""
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_long_enough(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        short = [i for i, key in enumerate(keys) if len(key.get_secret_value()) < MIN_API_KEY_CHARS]
+        if short:
+            raise ValueError(f"API keys must have at least {MIN_API_KEY_CHARS} characters (key number(s) {short} are shorter)")
+        return keys
+
+    @property
+    def scoring_processes(self) -> int:
+        """Size of each worker's scoring pool (0 = score in the worker process)."""
+        return usable_cpus() if self.pool_workers is None else self.pool_workers

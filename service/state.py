@@ -1,0 +1,104 @@
+"""`ServiceState`: what the lifespan builds once per worker (scorer, scoring pool, readiness).
+
+`submit` is the one way to score a chunk: on the pool when there is one, otherwise (or while
+every pool process is down) in a thread of this process. Endpoints never call the scorer
+directly, so single articles, batches and feeds all behave the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from model.scorer import Scorer, load_scorer
+from service.pool import PoolUnavailable, ScoringPool
+from service.scoring import WARMUP_ARTICLE, ChunkResult, Scored, score_items
+from service.settings import Settings
+
+logger = logging.getLogger("misinfo_risk.state")
+
+INLINE_MAX_CHARS = 20_000
+"""Without a pool, a single article up to this length is scored on the event loop (about a
+millisecond); longer ones go to a thread so the loop keeps serving health checks."""
+
+
+@dataclass
+class ServiceState:
+    """The loaded model and the means to score with it (one per uvicorn worker)."""
+
+    settings: Settings
+    scorer: Scorer
+    pool: ScoringPool | None
+    card_json: bytes
+    warmup_seconds: float
+
+    @classmethod
+    async def start(cls, settings: Settings) -> ServiceState:
+        """Load the model, score a warm-up article, start the pool. Raises ArtifactError / PoolStartError."""
+        loop = asyncio.get_running_loop()
+        began = time.perf_counter()
+        pool = None
+        if settings.scoring_processes > 0:
+            pool = ScoringPool(
+                size=settings.scoring_processes, artifact_path=settings.artifact_path, max_chars=settings.max_article_chars
+            )
+        pool_started = asyncio.create_task(pool.start()) if pool is not None else None
+        try:
+            scorer = await loop.run_in_executor(None, load_scorer, settings.artifact_path)
+            warmup = score_items(scorer, [WARMUP_ARTICLE], max_chars=settings.max_article_chars)
+            if not isinstance(warmup.outcomes[0], Scored):
+                raise RuntimeError(f"the warm-up article was not scored: {warmup.outcomes[0]}")
+        finally:
+            if pool_started is not None:
+                await pool_started  # the processes load the model meanwhile; raises PoolStartError
+        card_json = orjson.dumps(scorer.card.model_dump(mode="json"))
+        state = cls(settings, scorer, pool, card_json, time.perf_counter() - began)
+        logger.info(
+            "model loaded",
+            extra={
+                "model_version": scorer.version,
+                "pool_processes": pool.size if pool else 0,
+                "pool_pids": pool.pids if pool else [],
+                "startup_s": round(state.warmup_seconds, 3),
+                # which loop serves this worker: uvloop avoids asyncio's keep-alive stall with several workers
+                "event_loop": f"{type(loop).__module__}.{type(loop).__qualname__}",
+            },
+        )
+        return state
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close(timeout=self.settings.shutdown_timeout)
+
+    @property
+    def parallelism(self) -> int:
+        """How many chunks can be scored at once."""
+        return max(1, self.pool.alive) if self.pool is not None else 1
+
+    def submit(self, items: Sequence[Any], start: int = 0) -> asyncio.Future[ChunkResult]:
+        """Score a chunk in the background; the future resolves to its ChunkResult (in order)."""
+        if self.pool is not None:
+            try:
+                return self.pool.submit(items, start)
+            except PoolUnavailable:
+                logger.warning("no scoring process alive; scoring in the web worker")
+        run = functools.partial(score_items, self.scorer, items, start=start, max_chars=self.settings.max_article_chars)
+        return asyncio.get_running_loop().run_in_executor(None, run)
+
+    async def score_one(self, item: Any) -> ChunkResult:
+        """Score one decoded article object (a ChunkResult with one outcome)."""
+        if self.pool is None and _is_short(item):
+            return score_items(self.scorer, [item], max_chars=self.settings.max_article_chars)
+        return await self.submit([item])
+
+
+def _is_short(item: Any) -> bool:
+    text = item.get("text") if isinstance(item, Mapping) else None
+    return not isinstance(text, str) or len(text) <= INLINE_MAX_CHARS

@@ -1,0 +1,137 @@
+"""Streaming responses whose server memory stays flat whatever the client does.
+
+`stream_response(produce)` runs `produce(spool)` in its own task and sends whatever it puts in the
+spool as the response body. Producing (reading the request, scoring) is never blocked by a
+client that does not read while it is still uploading (most HTTP clients send the whole body
+before reading the response): results then wait in the `Spool`, in memory up to a limit and in a
+temporary file beyond it. A client that reads as it sends never touches the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import IO
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+READ_BLOCK = 256 * 1024
+
+
+class Spool:
+    """A FIFO of byte blocks: in memory up to `memory_limit` bytes, then in a temporary file.
+
+    Order is kept: once blocks go to the file, later ones follow them there until the reader has
+    drained the file.
+    """
+
+    def __init__(self, memory_limit: int) -> None:
+        self._limit = memory_limit
+        self._memory: deque[bytes] = deque()
+        self._memory_bytes = 0
+        self._file: IO[bytes] | None = None
+        self._written = 0
+        self._read = 0
+        self._closed = False
+        self._wakeup = asyncio.Event()
+        self.spilled_bytes = 0
+
+    def put(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._file is None and self._memory_bytes + len(data) <= self._limit:
+            self._memory.append(data)
+            self._memory_bytes += len(data)
+        else:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="misinfo-risk-stream-")
+            self._file.seek(self._written)
+            self._file.write(data)
+            self._written += len(data)
+            self.spilled_bytes += len(data)
+        self._wakeup.set()
+
+    def close(self) -> None:
+        """No more data will be put."""
+        self._closed = True
+        self._wakeup.set()
+
+    def discard(self) -> None:
+        self._memory.clear()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _take(self) -> bytes | None:
+        if self._memory:
+            data = self._memory.popleft()
+            self._memory_bytes -= len(data)
+            return data
+        if self._file is not None:
+            self._file.seek(self._read)
+            data = self._file.read(READ_BLOCK)
+            self._read += len(data)
+            if self._read >= self._written:
+                self._file.close()
+                self._file, self._read, self._written = None, 0, 0
+            return data
+        return None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            data = self._take()
+            if data is not None:
+                yield data
+            elif self._closed:
+                return
+            else:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+
+
+Producer = Callable[[Spool], Awaitable[None]]
+
+
+class SpooledStreamResponse(Response):
+    """A 200 response streamed from a spool filled by `produce` (see the module docstring).
+
+    Unlike Starlette's StreamingResponse it never calls `receive` itself, so `produce` may read
+    the request body while the response is being sent.
+    """
+
+    def __init__(
+        self, produce: Producer, *, media_type: str, memory_limit: int, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.init_headers(headers)
+        self._produce = produce
+        self._memory_limit = memory_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        spool = Spool(self._memory_limit)
+
+        async def run() -> None:
+            try:
+                await self._produce(spool)
+            finally:
+                spool.close()
+
+        producer = asyncio.create_task(run())
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            async for data in spool:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await producer  # re-raise a producer failure (it already ended the stream)
+        finally:
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
+            spool.discard()
