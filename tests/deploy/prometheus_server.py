@@ -65,6 +65,12 @@ class PrometheusServer:
         """An instant vector as {value of `label`: sample value}."""
         return {sample["metric"].get(label, ""): float(sample["value"][1]) for sample in self.query(expr)}
 
+    def values_by_labels(self, expr: str, *labels: str) -> dict[tuple[str, ...], float]:
+        """An instant vector as {(value of each label in `labels`): sample value}."""
+        return {
+            tuple(sample["metric"].get(label, "") for label in labels): float(sample["value"][1]) for sample in self.query(expr)
+        }
+
     def scalar(self, expr: str) -> float | None:
         """The single sample of an instant query, or None when the result is empty."""
         samples = self.query(expr)

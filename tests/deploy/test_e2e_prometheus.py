@@ -1,0 +1,278 @@
+"""End to end: a real Prometheus scrapes a real `misinfo-risk serve --workers 2` and evaluates the shipped rules.
+
+The test scores a known mix of articles (single requests, then a batch, with a few invalid
+items), waits until Prometheus has scraped them, and checks through Prometheus's HTTP API the
+exact counts per risk level, endpoint, signal, rejection reason and score bucket, against the
+in-process scorer on the same articles. It also checks that the recording rules evaluate, and
+that every dashboard query runs and names only metrics the service really exports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from model.scorer import Scorer
+from model.types import RiskAssessment, parse_article
+from tests.conftest import TINY
+from tests.deploy.processes import group_members, wait_for
+from tests.deploy.prometheus_server import JOB, PrometheusServer
+from tests.deploy.promql import SYNTHETIC_SERIES, load_dashboard, metric_names, panel_queries, rules_of, substitute
+from tests.deploy.service_server import ServiceServer
+
+pytestmark = pytest.mark.e2e
+
+SEL = f'job="{JOB}"'
+SCORE_BUCKETS = [round(0.05 * i, 2) for i in range(1, 21)]
+INVALID_SINGLE = {"title": "Blank", "text": "   "}
+INVALID_BATCH_ITEMS = {3: {"title": "No text at all"}, 11: {"text": 5}}  # position in the batch -> item
+EXPECTED_REJECTED = {("single", "empty"): 1.0, ("batch", "missing"): 1.0, ("batch", "type"): 1.0}
+
+
+@dataclass
+class Scenario:
+    """What was sent, what the in-process scorer says about it, and the running servers."""
+
+    service: ServiceServer
+    prometheus: PrometheusServer
+    single: list[RiskAssessment]
+    batch: list[RiskAssessment]
+    exposition: str
+
+    @property
+    def assessments(self) -> list[RiskAssessment]:
+        return self.single + self.batch
+
+
+def _tiny_articles() -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in TINY.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{key: value for key, value in row.items() if key != "label"} for row in rows]
+
+
+def _split(articles: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Singles take 5 from each half of the file (real news first, fake second), so both endpoints see both kinds."""
+    half = len(articles) // 2
+    single = articles[:5] + articles[half : half + 5]
+    batch = articles[5:half] + articles[half + 5 :]
+    return single, batch
+
+
+def _halves(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every other item, so each half mixes real and fake news."""
+    return items[0::2], items[1::2]
+
+
+def _scrape_total(prometheus: PrometheusServer, metric: str) -> float | None:
+    return prometheus.scalar(f"sum({metric}{{{SEL}}})")
+
+
+def _wait_for_total(prometheus: PrometheusServer, metric: str, expected: float) -> None:
+    wait_for(
+        lambda: True if _scrape_total(prometheus, metric) == expected else None,
+        timeout=60,
+        what=f"Prometheus to scrape sum({metric}) == {expected}",
+        process=prometheus.process,
+    )
+
+
+def _send_phase(service: ServiceServer, single: list[dict[str, Any]], batch: list[Any]) -> None:
+    for article in single:
+        # A fresh connection per request, so the kernel can hand requests to either worker.
+        response = service.http.post("/v1/score", json=article, headers={"connection": "close"})
+        assert response.status_code == 200, response.text
+    response = service.http.post("/v1/score/batch", json=batch, headers={"connection": "close"})
+    assert response.status_code == 200, response.text
+
+
+def _send(
+    service: ServiceServer, single: list[dict[str, Any]], batch: list[dict[str, Any]], prometheus: PrometheusServer
+) -> None:
+    """Two phases, each scraped before the next: counters must grow between scrapes for rate() and the rules to see traffic."""
+    single_1, single_2 = _halves(single)
+    batch_1, batch_2 = _halves(batch)
+    _send_phase(service, single_1, batch_1)
+    _wait_for_total(prometheus, "risk_articles_scored_total", len(single_1) + len(batch_1))
+
+    with_invalid: list[Any] = list(batch_2)
+    for position, item in sorted(INVALID_BATCH_ITEMS.items()):
+        with_invalid.insert(position, item)
+    _send_phase(service, single_2, with_invalid)
+    assert service.http.post("/v1/score", json=INVALID_SINGLE).status_code == 422
+    assert service.http.get("/no/such/page").status_code == 404
+    _wait_for_total(prometheus, "risk_articles_scored_total", len(single) + len(batch))
+    _wait_for_total(prometheus, "risk_articles_rejected_total", sum(EXPECTED_REJECTED.values()))
+    # Series born in the second phase need a second sample before rate() can see them: one more scrape.
+    scrapes = f"count_over_time(up{{{SEL}}}[1h])"
+    seen = prometheus.scalar(scrapes) or 0.0
+    wait_for(
+        lambda: True if (prometheus.scalar(scrapes) or 0.0) > seen else None,
+        timeout=60,
+        what="one more scrape",
+        process=prometheus.process,
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario(tiny_artifact: Path, scorer: Scorer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    workdir = tmp_path_factory.mktemp("e2e-prometheus")
+    single, batch = _split(_tiny_articles())
+    service = ServiceServer(tiny_artifact, workdir, workers=2)
+    prometheus: PrometheusServer | None = None
+    try:
+        prometheus = PrometheusServer(f"127.0.0.1:{service.port}", workdir)
+        _send(service, single, batch, prometheus)
+        exposition = service.http.get("/metrics").text
+        expected_single = [scorer.score(parse_article(article)) for article in single]
+        expected_batch = scorer.score_many([parse_article(article) for article in batch])
+        yield Scenario(service, prometheus, expected_single, expected_batch, exposition)
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+        service.stop()
+    leftovers = group_members(service.process.pgid) + (group_members(prometheus.process.pgid) if prometheus else [])
+    assert not leftovers, f"processes left running after the test: {leftovers}"
+
+
+def test_counts_per_risk_level(scenario: Scenario) -> None:
+    expected = Counter(a.level for a in scenario.assessments)
+    assert set(expected) >= {"low", "high"}, "the article mix must cover several levels to mean anything"
+    got = scenario.prometheus.values_by(f"sum by (level) (risk_articles_scored_total{{{SEL}}})", "level")
+    assert got == {level: float(n) for level, n in expected.items()}
+
+
+def test_counts_per_endpoint_and_level(scenario: Scenario) -> None:
+    expected = Counter(("single", a.level) for a in scenario.single) + Counter(("batch", a.level) for a in scenario.batch)
+    got = scenario.prometheus.values_by_labels(
+        f"sum by (endpoint, level) (risk_articles_scored_total{{{SEL}}})", "endpoint", "level"
+    )
+    assert got == {key: float(n) for key, n in expected.items()}
+
+
+def test_counts_per_signal(scenario: Scenario) -> None:
+    expected = Counter(signal.name for a in scenario.assessments for signal in a.signals)
+    assert len(expected) >= 5
+    got = scenario.prometheus.values_by(f"sum by (signal) (risk_signal_fired_total{{{SEL}}})", "signal")
+    assert got == {name: float(n) for name, n in expected.items()}
+
+
+def test_rejections_per_endpoint_and_reason(scenario: Scenario) -> None:
+    got = scenario.prometheus.values_by_labels(
+        f"sum by (endpoint, reason) (risk_articles_rejected_total{{{SEL}}})", "endpoint", "reason"
+    )
+    assert got == EXPECTED_REJECTED
+
+
+def test_score_histogram_buckets(scenario: Scenario) -> None:
+    scores = [a.score for a in scenario.assessments]
+    got = scenario.prometheus.values_by(f"sum by (le) (risk_score_bucket{{{SEL}}})", "le")
+    expected = {str(bound) if bound != 1.0 else "1.0": float(sum(s <= bound for s in scores)) for bound in SCORE_BUCKETS}
+    expected["+Inf"] = float(len(scores))
+    assert got == expected
+    assert scenario.prometheus.scalar(f"sum(risk_score_sum{{{SEL}}})") == pytest.approx(sum(scores), rel=1e-9)
+
+
+def test_http_requests_by_route_and_status(scenario: Scenario) -> None:
+    got = scenario.prometheus.values_by_labels(
+        f'sum by (route, method, status_class) (risk_http_requests_total{{{SEL}, route=~"/v1/.*|other"}})',
+        "route",
+        "method",
+        "status_class",
+    )
+    assert got == {
+        ("/v1/score", "POST", "2xx"): float(len(scenario.single)),
+        ("/v1/score", "POST", "4xx"): 1.0,
+        ("/v1/score/batch", "POST", "2xx"): 2.0,
+        ("other", "GET", "4xx"): 1.0,
+    }
+    assert scenario.prometheus.values_by(f"sum by (endpoint) (risk_batch_size_articles_sum{{{SEL}}})", "endpoint") == {
+        "batch": float(len(scenario.batch) + len(INVALID_BATCH_ITEMS))
+    }
+
+
+def test_in_flight_gauge_sums_live_workers_to_zero(scenario: Scenario) -> None:
+    got = scenario.prometheus.values_by(f'sum by (route) (risk_http_requests_in_progress{{{SEL}, route=~"/v1/.*"}})', "route")
+    assert got == {"/v1/score": 0.0, "/v1/score/batch": 0.0}
+
+
+def test_model_info_and_expected_baseline(scenario: Scenario, scorer: Scorer) -> None:
+    card = scorer.card
+    [info] = scenario.prometheus.query(f"risk_model_info{{{SEL}}}")
+    labels = {k: v for k, v in info["metric"].items() if k not in {"__name__", "job", "instance"}}
+    assert labels == {"version": card.version, "sklearn_version": card.sklearn_version, "trained_at": card.created_at.isoformat()}
+    assert float(info["value"][1]) == 1.0
+    assert scenario.prometheus.scalar(f"risk_model_expected_high_share{{{SEL}}}") == card.baseline["high_share"]
+    assert scenario.prometheus.scalar(f"risk_model_expected_mean_score{{{SEL}}}") == card.baseline["mean_score"]
+
+
+def test_recording_rules_evaluate(scenario: Scenario) -> None:
+    prometheus = scenario.prometheus
+    rate = wait_for(
+        lambda: prometheus.scalar(f"job:risk_articles_scored:rate5m{{{SEL}}} > 0"),
+        timeout=60,
+        what="the recording rule job:risk_articles_scored:rate5m to evaluate",
+        process=prometheus.process,
+    )
+    assert rate > 0
+    share = wait_for(
+        lambda: prometheus.scalar(f"job:risk_articles_scored_high:ratio_rate5m{{{SEL}}}"),
+        timeout=60,
+        what="the recording rule job:risk_articles_scored_high:ratio_rate5m to evaluate",
+        process=prometheus.process,
+    )
+    assert 0.0 <= share <= 1.0
+    errors = wait_for(
+        lambda: prometheus.scalar(f"job:risk_http_server_errors:ratio_rate5m{{{SEL}}}"),
+        timeout=60,
+        what="the recording rule job:risk_http_server_errors:ratio_rate5m to evaluate",
+        process=prometheus.process,
+    )
+    assert errors == 0.0, "no request failed with a 5xx, so the server-error ratio is a real 0 (not missing)"
+
+
+def test_every_rule_loads_and_evaluates_without_error(scenario: Scenario) -> None:
+    expected = {rule.get("record") or rule.get("alert") for rule in rules_of("record") + rules_of("alert")}
+
+    def evaluated() -> list[dict[str, Any]] | None:
+        rules = [rule for group in scenario.prometheus.api("rules")["groups"] for rule in group["rules"]]
+        return rules if all(rule["health"] != "unknown" for rule in rules) else None
+
+    rules = wait_for(evaluated, timeout=60, what="every rule to be evaluated once", process=scenario.prometheus.process)
+    assert {rule["name"] for rule in rules} == expected
+    assert [(rule["name"], rule.get("lastError")) for rule in rules if rule["health"] != "ok"] == []
+
+
+def _exported_names(exposition: str) -> set[str]:
+    return {sample.name for family in text_string_to_metric_families(exposition) for sample in family.samples}
+
+
+def test_dashboard_queries_name_only_exported_metrics(scenario: Scenario) -> None:
+    exported = _exported_names(scenario.exposition)
+    used = {name: str(query) for query in panel_queries(load_dashboard()) for name in metric_names(query.expr)}
+    assert {name: where for name, where in used.items() if name not in exported} == {}
+
+
+def test_rules_name_only_exported_or_recorded_metrics(scenario: Scenario) -> None:
+    known = _exported_names(scenario.exposition) | {rule["record"] for rule in rules_of("record")} | SYNTHETIC_SERIES
+    used = {
+        name: rule.get("record") or rule.get("alert")
+        for rule in rules_of("record") + rules_of("alert")
+        for name in metric_names(rule["expr"])
+    }
+    assert {name: where for name, where in used.items() if name not in known} == {}
+
+
+def test_dashboard_queries_run_on_prometheus(scenario: Scenario) -> None:
+    """Each panel query, with variables as Grafana would fill them in, is accepted by the real query API and has data."""
+    values = {"job": JOB, "instance": ".*", "__rate_interval": "1m", "__interval": "15s", "__range": "5m"}
+    empty = []
+    for query in panel_queries(load_dashboard()):
+        if not scenario.prometheus.query(substitute(query.expr, values)):
+            empty.append(str(query))
+    assert empty == []
