@@ -14,7 +14,7 @@ URLs are downloaded with a size limit and a timeout (`ingest.http.fetch`).
 """
 
 from ingest.download import FetchError, fetch, is_url
-from ingest.feeds import DEFAULT_MAX_FEED_BYTES, FeedError, parse_feed, read_feed
+from ingest.feeds import DEFAULT_MAX_FEED_BYTES, FeedError, feed_articles, parse_feed, read_feed
 from ingest.htmltext import html_to_text
 from ingest.items import ARTICLE_FIELDS, Columns, RawItem
 from ingest.safexml import UnsafeXML, check_xml_safe
@@ -36,6 +36,7 @@ __all__ = [
     "count_source",
     "detect_format",
     "expand_inputs",
+    "feed_articles",
     "fetch",
     "html_to_text",
     "is_url",

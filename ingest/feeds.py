@@ -36,13 +36,19 @@ def parse_feed(data: bytes, source: str, *, max_bytes: int = DEFAULT_MAX_FEED_BY
     [('entry 1', 'Council votes', 'Gazette')]
     """
     try:
-        entries, feed = read_feed(data, max_bytes=max_bytes)
+        articles = feed_articles(data, max_bytes=max_bytes)
     except FeedError as exc:
         yield RawItem(source, "source", error=str(exc))
         return
+    for number, fields in enumerate(articles, start=1):
+        yield RawItem(source, f"entry {number}", fields=fields)
+
+
+def feed_articles(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> list[dict[str, Any]]:
+    """The article fields of every entry of the feed document `data`, in order. Raises FeedError."""
+    entries, feed = read_feed(data, max_bytes=max_bytes)
     feed_title = _plain(feed.get("title_detail"), feed.get("title"))[:MAX_SOURCE_CHARS] or None
-    for number, entry in enumerate(entries, start=1):
-        yield RawItem(source, f"entry {number}", fields=entry_fields(entry, feed_title, feed.get("language")))
+    return [entry_fields(entry, feed_title, feed.get("language")) for entry in entries]
 
 
 def read_feed(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> tuple[list[Any], Mapping[str, Any]]:

@@ -108,7 +108,7 @@ def count_source(source: Source, options: ReadOptions) -> int:
             if source.format == "parquet":
                 return count_parquet(source.path)
             if source.format in _DELIMITERS:
-                return count_csv(source.path, delimiter=options.delimiter or _DELIMITERS[source.format])
+                return count_csv(source.path, options.columns, delimiter=options.delimiter or _DELIMITERS[source.format])
     except OSError:
         return 1
     return sum(1 for _ in read_source(source, options))

@@ -61,9 +61,9 @@ def _csv_rows(reader: Iterator[list[str]], header: list[str], source: str, colum
         yield RawItem(source, location, fields=columns.extract(dict(zip(header, cells, strict=True)), blank_is_missing=True))
 
 
-def count_csv(path: Path, *, delimiter: str = ",") -> int:
+def count_csv(path: Path, columns: Columns, *, delimiter: str = ",") -> int:
     """How many items :func:`read_csv` will yield."""
-    return sum(1 for _ in read_csv(path, str(path), Columns(), delimiter=delimiter))
+    return sum(1 for _ in read_csv(path, str(path), columns, delimiter=delimiter))
 
 
 def read_parquet(path: Path, source: str, columns: Columns) -> Iterator[RawItem]:

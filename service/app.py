@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from model import __version__
-from service import health, metrics, routes, schemas
+from service import feeds, health, metrics, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
 from service.middleware import RequestContextMiddleware
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
     app.include_router(health.router)
     app.include_router(routes.router)
+    app.include_router(feeds.router)
     install_error_handlers(app)
     schemas.install_openapi(app)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)

@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace, job: Job, scorer: Scorer, state: RunState) ->
     sources = prepare_sources(job, state, resuming=resuming)
     if not resuming:
         state.commit_manifest(manifest)
-    elif args.progress != "off":
+    else:
         sys.stderr.write(f"batch: resuming the interrupted run in {state.root}\n")
     engine: Engine = (
         DaskEngine(scorer, job.max_chars, scheduler=args.scheduler, workers=args.workers)

@@ -32,6 +32,8 @@ class Engine(Protocol):
 
     workers: int
 
+    def describe(self) -> str: ...
+
     def __enter__(self) -> Engine: ...
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None: ...
@@ -91,6 +93,9 @@ class LocalEngine:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def describe(self) -> str:
+        return f"local engine, {self.workers} worker process(es)"
+
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[int, bytes]]:
         assert self._pool is not None, "use the engine as a context manager"
         pool = self._pool
@@ -132,6 +137,7 @@ class DaskEngine:
         self._client: Any = None
         self._cluster: Any = None
         self._scattered_scorer: Any = None
+        self._pending: dict[str, tuple[int, Any]] = {}
 
     def __enter__(self) -> DaskEngine:
         from distributed import Client, LocalCluster
@@ -139,9 +145,8 @@ class DaskEngine:
         if self.scheduler:
             self._client = Client(self.scheduler)
         else:
-            self._cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            # ":0": the scheduler's HTTP server always starts; a free port avoids clashing with other clusters
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0")
             self._client = Client(self._cluster)
         self.workers = max(1, sum(self._client.nthreads().values()))
         self._scattered_scorer = self._client.scatter(self.scorer, broadcast=True, hash=False)
@@ -149,26 +154,39 @@ class DaskEngine:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._client is not None:
+            if self._pending:  # interrupted: drop queued work before the workers go away
+                self._client.cancel([future for _, future in self._pending.values()])
+                self._pending.clear()
+            if self._scattered_scorer is not None:
+                self._client.cancel([self._scattered_scorer])  # released before its workers close, not "lost"
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()
         self._client = self._cluster = self._scattered_scorer = None
+
+    def describe(self) -> str:
+        client = self._client
+        if client is None:
+            return "Dask engine (not connected)"
+        where = f"scheduler {self.scheduler}" if self.scheduler else "a LocalCluster"
+        return f"Dask engine on {where}, {self.workers} worker thread(s), dashboard {client.dashboard_link}"
 
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[int, bytes]]:
         from distributed import as_completed
 
         client = self._client
         assert client is not None, "use the engine as a context manager"
-        pending: dict[str, int] = {}
+        pending = self._pending  # future key -> (chunk index, future); cancelled if interrupted
         finished = as_completed([], with_results=False)
         limit = self.workers * IN_FLIGHT_PER_WORKER
         while True:
             for index, items in _take(chunks, limit - len(pending)):
                 [data] = client.scatter([list(items)], hash=False)
                 future = client.submit(score_chunk, self._scattered_scorer, data, self.max_chars, pure=False)
-                pending[future.key] = index
+                pending[future.key] = (index, future)
                 finished.add(future)
             if not pending:
                 return
             future = next(finished)
-            yield pending.pop(future.key), future.result()
+            result = future.result()
+            yield pending.pop(future.key)[0], result

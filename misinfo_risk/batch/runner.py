@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ def run_job(
     counter = _ChunkCounter()
     try:
         with engine:
+            if progress_mode != "off":
+                sys.stderr.write(f"batch: {total:,} items from {len(sources)} source(s); {engine.describe()}\n")
             todo = (chunk for chunk in counter.count(_chunks(_items(job, sources), job.chunk_size)) if chunk[0] not in done)
             for index, data in engine.run(todo):
                 state.write_chunk(index, data)

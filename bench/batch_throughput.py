@@ -1,0 +1,133 @@
+"""Benchmark `misinfo-risk batch`: articles/s for ~5 KB articles, local engine on 1 and 2 cores, Dask on 2 workers.
+
+    python bench/batch_throughput.py                      # 20,000 synthetic ~5 KB articles, 3 repeats
+    python bench/batch_throughput.py --articles 2000 --repeat 1   # a quick look
+
+Each configuration runs the real command in a subprocess (`python -m misinfo_risk batch ... --restart`),
+pinned with `taskset` to the cores it may use. Two figures per run:
+- "run articles/s": from the command's own summary: items / time from the start of scoring to the
+  last chunk stored (includes starting the worker processes or the LocalCluster, excludes writing
+  the final file and the interpreter start);
+- "wall articles/s": items / wall-clock time of the whole command (interpreter start to exit).
+The best of the repeats is reported. The outputs of all configurations are checked to be identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SENTENCES = [
+    "The city council voted 7-2 on Tuesday to approve a $4.2 million budget for the central library.",
+    "A spokesperson for the mayor said in a statement that weekend opening hours would start in March.",
+    "According to figures published by the national statistics office, inflation eased to 2.1 percent.",
+    "The regional rail operator said punctuality rose to 91.4 percent in the third quarter.",
+    "Officials confirmed the numbers at a press conference attended by reporters from several outlets.",
+    "The report, which covers 2,400 households, was peer reviewed before publication.",
+    "Shares in the company fell 3 percent after it cut its forecast for the year.",
+    "The hospital's chief nurse, Maria Lopez, told reporters the new ward would reduce waiting times.",
+    "Sources say the minister was furious, but nobody is willing to go on the record.",
+    "SHOCKING footage shows what the government doesn't want you to see!!!",
+    "Insiders claim the real numbers are being hidden from the public.",
+    "You won't believe what happened next, share this before it gets deleted!",
+    "Experts warn this could change absolutely everything we thought we knew.",
+    "Many people are saying the truth will come out sooner or later.",
+    "It is possible that the decision may be reversed, some analysts suggested.",
+    "The court adjourned the hearing until next month after a request from the defence.",
+    "Researchers at the university published their findings in a journal on Monday.",
+    "Everyone knows the mainstream media will never report this story.",
+    "The weather service forecast heavy rain for the coast over the weekend.",
+    "Police said two people were arrested and charged with burglary on Friday night.",
+]
+TITLES = ["Council approves budget", "BREAKING: You won't believe this", "Rail punctuality improves",
+          "What they are hiding from you", "Inflation eases again", "Hospital opens new ward"]  # fmt: skip
+
+
+def synthetic_articles(n: int, size: int, seed: int = 7) -> list[dict[str, str]]:
+    """`n` deterministic news-like articles of about `size` characters, mixing calm and sensational sentences."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        parts: list[str] = []
+        length = 0
+        while length < size:
+            sentence = rng.choice(SENTENCES)
+            parts.append(sentence)
+            length += len(sentence) + 1
+        out.append({"id": f"bench-{i}", "title": rng.choice(TITLES), "text": " ".join(parts)})
+    return out
+
+
+def run(config: dict[str, object], data: Path, out: Path, chunk_size: int) -> dict[str, float]:
+    cmd = ["taskset", "-c", str(config["cpus"]), sys.executable, "-m", "misinfo_risk", "batch", str(data),
+           "--output", str(out), "--restart", "--progress", "off", "--chunk-size", str(chunk_size),
+           "--engine", str(config["engine"]), "--workers", str(config["workers"])]  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{config['name']} failed ({proc.returncode}):\n{proc.stderr}")
+    match = re.search(r"throughput: ([\d,.]+) articles/s \(([\d,]+) items processed in this run", proc.stderr)
+    assert match, proc.stderr
+    items = int(match.group(2).replace(",", ""))
+    return {"run_rate": float(match.group(1).replace(",", "")), "wall_rate": items / wall, "wall_s": wall}
+
+
+CONFIGS = [
+    {"name": "local, 1 core", "engine": "local", "workers": 1, "cpus": "0"},
+    {"name": "local, 2 cores", "engine": "local", "workers": 2, "cpus": "0,1"},
+    {"name": "dask LocalCluster, 2 workers", "engine": "dask", "workers": 2, "cpus": "0,1"},
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--size", type=int, default=5_000, help="characters per article (about)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--chunk-size", type=int, default=500)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("needs at least 2 cores")
+    workdir = Path(tempfile.mkdtemp(prefix="batch-bench-"))
+    try:
+        data = workdir / "articles.jsonl"
+        data.write_text("".join(json.dumps(a) + "\n" for a in synthetic_articles(args.articles, args.size)), encoding="utf-8")
+        print(f"{args.articles:,} articles, {data.stat().st_size / args.articles / 1000:.1f} KB each on average; "
+              f"chunk size {args.chunk_size}; best of {args.repeat}")  # fmt: skip
+        results: dict[str, dict[str, float]] = {}
+        outputs: dict[str, bytes] = {}
+        for config in CONFIGS:
+            name = str(config["name"])
+            out = workdir / f"out-{config['engine']}-{config['workers']}.jsonl"
+            runs = [run(config, data, out, args.chunk_size) for _ in range(args.repeat)]
+            results[name] = {k: max(r[k] for r in runs) if k != "wall_s" else min(r[k] for r in runs) for k in runs[0]}
+            outputs[name] = out.read_bytes()
+            best = results[name]
+            print(f"  {name:<30} run {best['run_rate']:8.1f} articles/s   wall {best['wall_rate']:8.1f} articles/s"
+                  f"   ({best['wall_s']:.1f} s)", flush=True)  # fmt: skip
+        one, two, dask = (results[str(c["name"])] for c in CONFIGS)
+        identical = len(set(outputs.values())) == 1
+        for key, label in (("run_rate", "run"), ("wall_rate", "wall")):
+            print(f"{label}: 2 cores / 1 core = {two[key] / one[key]:.2f}x (goal >= 1.8x); "
+                  f"dask / local on 2 cores = {dask[key] / two[key]:.2f} (goal >= 0.85)")  # fmt: skip
+        print(f"outputs identical across configurations: {identical}")
+        if args.json:
+            args.json.write_text(json.dumps({"results": results, "identical": identical}, indent=2), encoding="utf-8")
+        return 0 if identical else 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""POST /v1/feeds/score: score every entry of an RSS or Atom document sent as the request body.
+
+The body is the feed document itself (the service never fetches URLs). It is checked for XML
+attacks (entity declarations, external entities) and parsed with feedparser by `ingest`, the
+same reader `misinfo-risk batch` uses; each entry becomes an article (title, text with HTML
+stripped, link, id, published date, the feed's title as source). The response has the batch
+endpoint's shape: one result per entry in feed order, an error object in place of an entry
+that cannot be scored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ingest.feeds import FeedError, feed_articles
+from service import schemas
+from service.auth import SECURITY
+from service.batching import batch_body, score_batch, scoring_problem
+from service.bodies import JSON, read_body
+from service.deps import authorized_state
+from service.errors import FieldError, Problem, unsupported_media_type
+from service.pool import PoolError
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+
+_EXAMPLE_RSS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Example Gazette</title>'
+    "<link>https://gazette.example/</link><description>News</description>\n"
+    "<item><title>Council approves budget</title><link>https://gazette.example/budget</link>"
+    "<description>&lt;p&gt;The city council voted 7-2 on Tuesday to approve the budget.&lt;/p&gt;</description></item>\n"
+    "<item><title>SHOCKING: what they hide</title><link>https://gazette.example/shock</link>"
+    "<description>Insiders say the cure WORKS. Share this before it gets deleted!!!</description></item>\n"
+    "</channel></rss>\n"
+)
+
+FEED_DOCS: dict[str, Any] = {
+    "summary": "Score every entry of an RSS or Atom feed",
+    "openapi_extra": {
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "xml"}, "example": _EXAMPLE_RSS} for t in FEED_TYPES},
+        },
+        "security": SECURITY,
+    },
+    "responses": {
+        200: {
+            "description": "One result per entry, in feed order: an assessment (its `id` is the entry's id or link), "
+            "or an error object in the place of an entry that cannot be scored (e.g. no text).",
+            "content": {"application/json": {"schema": schemas.ref("BatchResult")}},
+        },
+        **schemas.problem_responses(401, 413, 415, 422, 503),
+    },
+}
+
+
+def _media_type(request: Request) -> str:
+    """The body's media type if it is a feed type (any charset: XML declares its own encoding); else 415."""
+    raw = request.headers.get("content-type", "")
+    kind = raw.partition(";")[0].strip().lower()
+    if kind not in FEED_TYPES:
+        raise unsupported_media_type(raw, FEED_TYPES[:3])
+    return kind
+
+
+def _invalid_feed(message: str) -> Problem:
+    return Problem(422, "invalid-request", f"The body is not a readable RSS or Atom feed: {message}", [
+        FieldError("body", "invalid", message)
+    ])  # fmt: skip
+
+
+@router.post("/feeds/score", response_model=None, **FEED_DOCS)
+async def score_feed(request: Request) -> Response:
+    """Score every entry of the RSS 0.9x/1.0/2.0 or Atom document in the body, in feed order."""
+    state = authorized_state(request)
+    _media_type(request)
+    settings = state.settings
+    body = await read_body(request, settings.max_batch_body_bytes)
+    try:
+        # feedparser is CPU-bound: keep the event loop free for other requests
+        items = await asyncio.to_thread(feed_articles, body, max_bytes=settings.max_batch_body_bytes)
+    except FeedError as exc:
+        raise _invalid_feed(str(exc)) from exc
+    if len(items) > settings.max_batch_items:
+        raise Problem(
+            413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}."
+        )
+    try:
+        outcomes = await score_batch(state, items, endpoint="feed")
+    except PoolError as exc:
+        raise scoring_problem(exc) from exc
+    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)

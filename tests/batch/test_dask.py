@@ -1,0 +1,35 @@
+"""The Dask engine on a real LocalCluster (2 single-threaded worker processes): the local engine's bytes, resumably."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from misinfo_risk.batch import main
+from tests.batch.conftest import Runs, corpus, entries, rss2, wait_for_chunks
+
+
+def test_dask_run_interrupted_and_resumed_gives_the_local_output(
+    tmp_path: Path, tiny_artifact: Path, runs: Runs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = corpus(tmp_path / "corpus.jsonl", 1_200)
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss2(entries(5)))
+    common = [str(source), str(feed), "--artifact", str(tiny_artifact), "--chunk-size", "25", "--workers", "2", "--progress", "off"]
+    local = tmp_path / "local.parquet"
+    assert main([*common, "--output", str(local)]) == 1  # malformed lines in the corpus
+
+    out = tmp_path / "dask.parquet"
+    proc = runs.start([*common, "--engine", "dask", "--output", str(out)])
+    wait_for_chunks(tmp_path / "dask.parquet.partial" / "chunks", 3, proc)
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=120) == 130, runs.log(proc)
+    assert not out.exists()
+
+    capsys.readouterr()
+    assert main([*common, "--engine", "dask", "--output", str(out)]) == 1
+    assert "1,205 items" in capsys.readouterr().err
+    assert out.read_bytes() == local.read_bytes()

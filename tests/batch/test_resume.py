@@ -1,0 +1,59 @@
+"""Nothing lost: runs interrupted by Ctrl-C or SIGKILL resume to exactly the output of an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from misinfo_risk.batch import main
+from tests.batch.conftest import Runs, corpus, wait_for_chunks
+
+
+def test_interrupted_runs_resume_to_identical_output(
+    tmp_path: Path, tiny_artifact: Path, runs: Runs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = corpus(tmp_path / "corpus.jsonl", 1_500)
+    common = [str(source), "--artifact", str(tiny_artifact), "--chunk-size", "10", "--workers", "2", "--progress", "off"]
+    reference = tmp_path / "reference.parquet"
+    assert main([*common, "--output", str(reference)]) == 1  # the malformed lines are error rows
+
+    out = tmp_path / "resumed.parquet"
+    chunks = tmp_path / "resumed.parquet.partial" / "chunks"
+    first = runs.start([*common, "--output", str(out)])
+    saved = wait_for_chunks(chunks, 3, first)
+    os.kill(first.pid, signal.SIGINT)  # Ctrl-C
+    assert first.wait(timeout=120) == 130, runs.log(first)
+    assert "run the same command again to resume" in runs.log(first)
+    assert not out.exists()
+
+    second = runs.start([*common, "--output", str(out)])
+    wait_for_chunks(chunks, saved + 3, second)
+    os.kill(second.pid, signal.SIGKILL)  # no chance to clean up
+    second.wait(timeout=60)
+    assert "resuming the interrupted run" in runs.log(second)
+    assert not out.exists() and len(list(chunks.glob("*.jsonl"))) < 150
+
+    status = main([*common, "--output", str(out), "--chunk-size", "20"])
+    assert status == 2 and "--restart" in capsys.readouterr().err  # other arguments: refused, state kept
+
+    assert main([*common, "--output", str(out)]) == 1
+    assert out.read_bytes() == reference.read_bytes()
+    assert not chunks.parent.exists()
+
+
+def test_restart_discards_an_interrupted_run(tmp_path: Path, tiny_artifact: Path, runs: Runs) -> None:
+    source = corpus(tmp_path / "corpus.jsonl", 1_500)
+    common = [str(source), "--artifact", str(tiny_artifact), "--chunk-size", "10", "--workers", "1", "--progress", "off"]
+    out = tmp_path / "out.jsonl"
+    proc = runs.start([*common, "--output", str(out)])
+    wait_for_chunks(tmp_path / "out.jsonl.partial" / "chunks", 2, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    # The input changed after the interruption: resuming would mix two versions of it.
+    source.write_text(source.read_text(encoding="utf-8") + '{"text": "one more"}\n', encoding="utf-8")
+    assert main([*common, "--output", str(out)]) == 2
+    assert main([*common, "--output", str(out), "--restart"]) == 1
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1_501
