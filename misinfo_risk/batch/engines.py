@@ -154,11 +154,12 @@ class DaskEngine:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._client is not None:
-            if self._pending:  # interrupted: drop queued work before the workers go away
-                self._client.cancel([future for _, future in self._pending.values()])
-                self._pending.clear()
+            # Release what this run holds before the workers go away (else the scheduler logs it as lost).
+            for _, future in self._pending.values():  # only when interrupted: unfinished chunks
+                future.release()
+            self._pending.clear()
             if self._scattered_scorer is not None:
-                self._client.cancel([self._scattered_scorer])  # released before its workers close, not "lost"
+                self._scattered_scorer.release()
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()

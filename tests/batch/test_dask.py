@@ -27,6 +27,8 @@ def test_dask_run_interrupted_and_resumed_gives_the_local_output(
     wait_for_chunks(tmp_path / "dask.parquet.partial" / "chunks", 3, proc)
     os.kill(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=120) == 130, runs.log(proc)
+    log = runs.log(proc)
+    assert "Traceback" not in log and " ERROR " not in log, log  # a clean stop, nothing reported lost
     assert not out.exists()
 
     capsys.readouterr()
