@@ -1,24 +1,28 @@
 """End to end: a real Prometheus scrapes a real `misinfo-risk serve --workers 2` and evaluates the shipped rules.
 
-The test scores a known mix of articles (single requests, then a batch, with a few invalid
-items), waits until Prometheus has scraped them, and checks through Prometheus's HTTP API the
-exact counts per risk level, endpoint, signal, rejection reason and score bucket, against the
-in-process scorer on the same articles. It also checks that the recording rules evaluate, and
-that every dashboard query runs and names only metrics the service really exports.
+The test sends a known mix of articles through all three scoring endpoints (single requests, JSON
+batches, RSS feeds; a few invalid items among them) in two phases, waits until Prometheus has
+scraped them, and checks through Prometheus's HTTP API the exact counts per risk level, endpoint,
+signal, rejection reason and score bucket, against the in-process scorer on the same articles.
+It also checks that the recording rules evaluate, and that every dashboard query runs and names
+only metrics the service really exports.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ingest.feeds import feed_articles
+from model.errors import InvalidArticle
 from model.scorer import Scorer
 from model.types import RiskAssessment, parse_article
 from tests.conftest import TINY
@@ -32,23 +36,51 @@ pytestmark = pytest.mark.e2e
 SEL = f'job="{JOB}"'
 SCORE_BUCKETS = [round(0.05 * i, 2) for i in range(1, 21)]
 INVALID_SINGLE = {"title": "Blank", "text": "   "}
-INVALID_BATCH_ITEMS = {3: {"title": "No text at all"}, 11: {"text": 5}}  # position in the batch -> item
-EXPECTED_REJECTED = {("single", "empty"): 1.0, ("batch", "missing"): 1.0, ("batch", "type"): 1.0}
+INVALID_BATCH_ITEMS = [{"title": "No text at all"}, {"text": 5}]
+EMPTY_FEED_ENTRY = "<item><title>Headline only</title><guid>entry-without-text</guid></item>"
+
+
+@dataclass
+class Phase:
+    """Requests sent together before waiting for a scrape."""
+
+    single: list[dict[str, Any]]
+    batch: list[Any]
+    feed: bytes
+
+
+@dataclass
+class Expected:
+    """What the in-process scorer says about everything sent, by endpoint."""
+
+    scored: dict[str, list[RiskAssessment]] = field(default_factory=lambda: {"single": [], "batch": [], "feed": []})
+    rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
+    items: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def assessments(self) -> list[RiskAssessment]:
+        return [a for scored in self.scored.values() for a in scored]
+
+    def add(self, scorer: Scorer, endpoint: str, items: Sequence[Any]) -> None:
+        """Validate and score `items` as one request to `endpoint` would."""
+        articles = []
+        for item in items:
+            try:
+                articles.append(parse_article(item))
+            except InvalidArticle as exc:
+                self.rejected[(endpoint, exc.reason)] += 1
+        self.scored[endpoint] += scorer.score_many(articles)
+        self.items[endpoint] += len(items)
 
 
 @dataclass
 class Scenario:
-    """What was sent, what the in-process scorer says about it, and the running servers."""
+    """The running servers, what they were sent, and what the in-process scorer expects."""
 
     service: ServiceServer
     prometheus: PrometheusServer
-    single: list[RiskAssessment]
-    batch: list[RiskAssessment]
+    expected: Expected
     exposition: str
-
-    @property
-    def assessments(self) -> list[RiskAssessment]:
-        return self.single + self.batch
 
 
 def _tiny_articles() -> list[dict[str, Any]]:
@@ -56,59 +88,56 @@ def _tiny_articles() -> list[dict[str, Any]]:
     return [{key: value for key, value in row.items() if key != "label"} for row in rows]
 
 
-def _split(articles: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Singles take 5 from each half of the file (real news first, fake second), so both endpoints see both kinds."""
+def _rss(articles: Sequence[dict[str, Any]], extra: str = "") -> bytes:
+    items = "".join(
+        f"<item><title>{escape(a['title'])}</title><guid>{escape(a['id'])}</guid><description>{escape(a['text'])}</description></item>"
+        for a in articles
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Test feed</title>{items}{extra}</channel></rss>'.encode()
+
+
+def _plan() -> list[Phase]:
+    """Two phases; in each, every endpoint gets real (first half of the file) and fake (second half) news."""
+    articles = _tiny_articles()
     half = len(articles) // 2
-    single = articles[:5] + articles[half : half + 5]
-    batch = articles[5:half] + articles[half + 5 :]
-    return single, batch
+    real, fake = articles[:half], articles[half:]
+    single, feed, batch = real[:5] + fake[:5], real[5:8] + fake[5:8], real[8:] + fake[8:]
+    return [
+        Phase(single[0::2], batch[0::2], _rss(feed[0::2])),
+        Phase(single[1::2], batch[1::2][:3] + INVALID_BATCH_ITEMS + batch[1::2][3:], _rss(feed[1::2], EMPTY_FEED_ENTRY)),
+    ]
 
 
-def _halves(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every other item, so each half mixes real and fake news."""
-    return items[0::2], items[1::2]
+def _post_ok(service: ServiceServer, path: str, **kwargs: Any) -> None:
+    # A fresh connection per request, so the kernel can hand requests to either worker.
+    response = service.http.post(path, headers={"connection": "close"} | kwargs.pop("headers", {}), **kwargs)
+    assert response.status_code == 200, response.text
 
 
-def _scrape_total(prometheus: PrometheusServer, metric: str) -> float | None:
-    return prometheus.scalar(f"sum({metric}{{{SEL}}})")
+def _send(service: ServiceServer, phase: Phase) -> None:
+    for article in phase.single:
+        _post_ok(service, "/v1/score", json=article)
+    _post_ok(service, "/v1/score/batch", json=phase.batch)
+    _post_ok(service, "/v1/feeds/score", content=phase.feed, headers={"content-type": "application/rss+xml"})
+
+
+def _expect(scorer: Scorer, phase: Phase, expected: Expected) -> None:
+    for article in phase.single:
+        expected.add(scorer, "single", [article])
+    expected.add(scorer, "batch", phase.batch)
+    expected.add(scorer, "feed", feed_articles(phase.feed))
 
 
 def _wait_for_total(prometheus: PrometheusServer, metric: str, expected: float) -> None:
     wait_for(
-        lambda: True if _scrape_total(prometheus, metric) == expected else None,
+        lambda: True if prometheus.scalar(f"sum({metric}{{{SEL}}})") == expected else None,
         timeout=60,
         what=f"Prometheus to scrape sum({metric}) == {expected}",
         process=prometheus.process,
     )
 
 
-def _send_phase(service: ServiceServer, single: list[dict[str, Any]], batch: list[Any]) -> None:
-    for article in single:
-        # A fresh connection per request, so the kernel can hand requests to either worker.
-        response = service.http.post("/v1/score", json=article, headers={"connection": "close"})
-        assert response.status_code == 200, response.text
-    response = service.http.post("/v1/score/batch", json=batch, headers={"connection": "close"})
-    assert response.status_code == 200, response.text
-
-
-def _send(
-    service: ServiceServer, single: list[dict[str, Any]], batch: list[dict[str, Any]], prometheus: PrometheusServer
-) -> None:
-    """Two phases, each scraped before the next: counters must grow between scrapes for rate() and the rules to see traffic."""
-    single_1, single_2 = _halves(single)
-    batch_1, batch_2 = _halves(batch)
-    _send_phase(service, single_1, batch_1)
-    _wait_for_total(prometheus, "risk_articles_scored_total", len(single_1) + len(batch_1))
-
-    with_invalid: list[Any] = list(batch_2)
-    for position, item in sorted(INVALID_BATCH_ITEMS.items()):
-        with_invalid.insert(position, item)
-    _send_phase(service, single_2, with_invalid)
-    assert service.http.post("/v1/score", json=INVALID_SINGLE).status_code == 422
-    assert service.http.get("/no/such/page").status_code == 404
-    _wait_for_total(prometheus, "risk_articles_scored_total", len(single) + len(batch))
-    _wait_for_total(prometheus, "risk_articles_rejected_total", sum(EXPECTED_REJECTED.values()))
-    # Series born in the second phase need a second sample before rate() can see them: one more scrape.
+def _wait_for_next_scrape(prometheus: PrometheusServer) -> None:
     scrapes = f"count_over_time(up{{{SEL}}}[1h])"
     seen = prometheus.scalar(scrapes) or 0.0
     wait_for(
@@ -119,19 +148,31 @@ def _send(
     )
 
 
+def _run(service: ServiceServer, prometheus: PrometheusServer, scorer: Scorer) -> Expected:
+    """Send both phases, each scraped before the next (counters must grow between scrapes for rate() to see traffic)."""
+    expected = Expected()
+    for phase in _plan():
+        _send(service, phase)
+        _expect(scorer, phase, expected)
+        _wait_for_total(prometheus, "risk_articles_scored_total", len(expected.assessments))
+    assert service.http.post("/v1/score", json=INVALID_SINGLE).status_code == 422
+    expected.add(scorer, "single", [INVALID_SINGLE])
+    assert service.http.get("/no/such/page").status_code == 404
+    _wait_for_total(prometheus, "risk_articles_rejected_total", sum(expected.rejected.values()))
+    # Series born in the second phase need a second sample before rate() can see them.
+    _wait_for_next_scrape(prometheus)
+    return expected
+
+
 @pytest.fixture(scope="module")
 def scenario(tiny_artifact: Path, scorer: Scorer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     workdir = tmp_path_factory.mktemp("e2e-prometheus")
-    single, batch = _split(_tiny_articles())
     service = ServiceServer(tiny_artifact, workdir, workers=2)
     prometheus: PrometheusServer | None = None
     try:
         prometheus = PrometheusServer(f"127.0.0.1:{service.port}", workdir)
-        _send(service, single, batch, prometheus)
-        exposition = service.http.get("/metrics").text
-        expected_single = [scorer.score(parse_article(article)) for article in single]
-        expected_batch = scorer.score_many([parse_article(article) for article in batch])
-        yield Scenario(service, prometheus, expected_single, expected_batch, exposition)
+        expected = _run(service, prometheus, scorer)
+        yield Scenario(service, prometheus, expected, service.http.get("/metrics").text)
     finally:
         if prometheus is not None:
             prometheus.stop()
@@ -140,15 +181,23 @@ def scenario(tiny_artifact: Path, scorer: Scorer, tmp_path_factory: pytest.TempP
     assert not leftovers, f"processes left running after the test: {leftovers}"
 
 
+def test_the_mix_is_meaningful(scenario: Scenario) -> None:
+    """Guards the test itself: several levels, every endpoint, several rejection reasons."""
+    expected = scenario.expected
+    assert {a.level for a in expected.assessments} >= {"low", "high"}
+    assert all(len(scored) >= 5 for scored in expected.scored.values())
+    assert {reason for _, reason in expected.rejected} >= {"empty", "missing", "type"}
+    assert {endpoint for endpoint, _ in expected.rejected} == {"single", "batch", "feed"}
+
+
 def test_counts_per_risk_level(scenario: Scenario) -> None:
-    expected = Counter(a.level for a in scenario.assessments)
-    assert set(expected) >= {"low", "high"}, "the article mix must cover several levels to mean anything"
+    expected = Counter(a.level for a in scenario.expected.assessments)
     got = scenario.prometheus.values_by(f"sum by (level) (risk_articles_scored_total{{{SEL}}})", "level")
     assert got == {level: float(n) for level, n in expected.items()}
 
 
 def test_counts_per_endpoint_and_level(scenario: Scenario) -> None:
-    expected = Counter(("single", a.level) for a in scenario.single) + Counter(("batch", a.level) for a in scenario.batch)
+    expected = Counter((endpoint, a.level) for endpoint, scored in scenario.expected.scored.items() for a in scored)
     got = scenario.prometheus.values_by_labels(
         f"sum by (endpoint, level) (risk_articles_scored_total{{{SEL}}})", "endpoint", "level"
     )
@@ -156,7 +205,7 @@ def test_counts_per_endpoint_and_level(scenario: Scenario) -> None:
 
 
 def test_counts_per_signal(scenario: Scenario) -> None:
-    expected = Counter(signal.name for a in scenario.assessments for signal in a.signals)
+    expected = Counter(signal.name for a in scenario.expected.assessments for signal in a.signals)
     assert len(expected) >= 5
     got = scenario.prometheus.values_by(f"sum by (signal) (risk_signal_fired_total{{{SEL}}})", "signal")
     assert got == {name: float(n) for name, n in expected.items()}
@@ -166,13 +215,13 @@ def test_rejections_per_endpoint_and_reason(scenario: Scenario) -> None:
     got = scenario.prometheus.values_by_labels(
         f"sum by (endpoint, reason) (risk_articles_rejected_total{{{SEL}}})", "endpoint", "reason"
     )
-    assert got == EXPECTED_REJECTED
+    assert got == {key: float(n) for key, n in scenario.expected.rejected.items()}
 
 
 def test_score_histogram_buckets(scenario: Scenario) -> None:
-    scores = [a.score for a in scenario.assessments]
+    scores = [a.score for a in scenario.expected.assessments]
     got = scenario.prometheus.values_by(f"sum by (le) (risk_score_bucket{{{SEL}}})", "le")
-    expected = {str(bound) if bound != 1.0 else "1.0": float(sum(s <= bound for s in scores)) for bound in SCORE_BUCKETS}
+    expected = {str(bound): float(sum(s <= bound for s in scores)) for bound in SCORE_BUCKETS}
     expected["+Inf"] = float(len(scores))
     assert got == expected
     assert scenario.prometheus.scalar(f"sum(risk_score_sum{{{SEL}}})") == pytest.approx(sum(scores), rel=1e-9)
@@ -186,19 +235,23 @@ def test_http_requests_by_route_and_status(scenario: Scenario) -> None:
         "status_class",
     )
     assert got == {
-        ("/v1/score", "POST", "2xx"): float(len(scenario.single)),
+        ("/v1/score", "POST", "2xx"): float(len(scenario.expected.scored["single"])),
         ("/v1/score", "POST", "4xx"): 1.0,
         ("/v1/score/batch", "POST", "2xx"): 2.0,
+        ("/v1/feeds/score", "POST", "2xx"): 2.0,
         ("other", "GET", "4xx"): 1.0,
     }
-    assert scenario.prometheus.values_by(f"sum by (endpoint) (risk_batch_size_articles_sum{{{SEL}}})", "endpoint") == {
-        "batch": float(len(scenario.batch) + len(INVALID_BATCH_ITEMS))
-    }
+
+
+def test_batch_sizes(scenario: Scenario) -> None:
+    got = scenario.prometheus.values_by(f"sum by (endpoint) (risk_batch_size_articles_sum{{{SEL}}})", "endpoint")
+    items = scenario.expected.items
+    assert got == {"batch": float(items["batch"]), "feed": float(items["feed"])}
 
 
 def test_in_flight_gauge_sums_live_workers_to_zero(scenario: Scenario) -> None:
     got = scenario.prometheus.values_by(f'sum by (route) (risk_http_requests_in_progress{{{SEL}, route=~"/v1/.*"}})', "route")
-    assert got == {"/v1/score": 0.0, "/v1/score/batch": 0.0}
+    assert got == {"/v1/score": 0.0, "/v1/score/batch": 0.0, "/v1/feeds/score": 0.0}
 
 
 def test_model_info_and_expected_baseline(scenario: Scenario, scorer: Scorer) -> None:
