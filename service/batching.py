@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from typing import Any
 
@@ -47,37 +46,56 @@ async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
     yield items
 
 
+_END = object()
+
+
 async def score_chunks(
     state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, chunk_size: int | None = None
 ) -> AsyncIterator[ChunkResult]:
     """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
 
-    Raises PoolError (see `scoring_problem`) if a chunk cannot be scored.
+    A feeder task reads blocks and submits chunks (never merging blocks, so items that arrived are
+    scored without waiting for more input), with at most two chunks per scoring process in
+    flight; results are yielded as soon as they and every earlier chunk are done. Raises
+    PoolError (see `scoring_problem`) if a chunk cannot be scored, and whatever reading the
+    blocks raises (e.g. ClientDisconnect).
     """
     if isinstance(blocks, Sequence):
         size = chunk_size or _even_chunk(len(blocks), state)
         blocks = _blocks_of(blocks)
     else:
         size = chunk_size or state.settings.chunk_size
-    pending: deque[asyncio.Future[ChunkResult]] = deque()
-    buffer: list[Any] = []
-    submitted = 0
+    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def feed(source: AsyncIterable[Sequence[Any]]) -> None:
+        submitted = 0
+        try:
+            async for block in source:
+                for begin in range(0, len(block), size):
+                    chunk = block[begin : begin + size]
+                    await slots.acquire()
+                    queue.put_nowait(state.submit(chunk, submitted))
+                    submitted += len(chunk)
+        except Exception as exc:  # handed to the consumer, which re-raises it in order
+            queue.put_nowait(exc)
+        else:
+            queue.put_nowait(_END)
+
+    feeder = asyncio.create_task(feed(blocks))
     try:
-        async for block in blocks:
-            buffer.extend(block)
-            while len(buffer) >= size or (buffer and len(pending) < state.parallelism):
-                chunk, buffer = buffer[:size], buffer[size:]
-                pending.append(state.submit(chunk, submitted))
-                submitted += len(chunk)
-            while pending and (pending[0].done() or len(pending) >= IN_FLIGHT_PER_PROCESS * state.parallelism):
-                yield await pending.popleft()
-        if buffer:
-            pending.append(state.submit(buffer, submitted))
-        while pending:
-            yield await pending.popleft()
+        while (entry := await queue.get()) is not _END:
+            if isinstance(entry, Exception):
+                raise entry
+            result = await entry
+            slots.release()
+            yield result
     finally:
-        for future in pending:
-            future.cancel()
+        feeder.cancel()
+        while not queue.empty():
+            entry = queue.get_nowait()
+            if isinstance(entry, asyncio.Future):
+                entry.cancel()
 
 
 def _even_chunk(n: int, state: ServiceState) -> int:

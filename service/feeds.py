@@ -87,9 +87,7 @@ async def score_feed(request: Request) -> Response:
     except FeedError as exc:
         raise _invalid_feed(str(exc)) from exc
     if len(items) > settings.max_batch_items:
-        raise Problem(
-            413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}."
-        )
+        raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
     try:
         outcomes = await score_batch(state, items, endpoint="feed")
     except PoolError as exc:

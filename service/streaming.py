@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import tempfile
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 READ_BLOCK = 256 * 1024
+logger = logging.getLogger("misinfo_risk.streaming")
 
 
 class Spool:
@@ -129,6 +131,10 @@ class SpooledStreamResponse(Response):
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             await producer  # re-raise a producer failure (it already ended the stream)
+            logger.info(
+                "stream finished",
+                extra={"request_id": scope.get("state", {}).get("request_id"), "spilled_bytes": spool.spilled_bytes},
+            )
         finally:
             if not producer.done():
                 producer.cancel()

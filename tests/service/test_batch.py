@@ -1,0 +1,127 @@
+"""POST /v1/score/batch: JSON arrays and NDJSON streams, in order, with per-item errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from model.scorer import Scorer
+from model.types import parse_article
+from service.errors import TYPE_PREFIX
+from tests.service.conftest import article_dict, make_client
+
+NDJSON = {"content-type": "application/x-ndjson"}
+INVALID = {7: {"text": ""}, 123: {"title": "no text"}, 500: 42, 998: {"text": 5, "id": "bad-998"}}
+
+
+def thousand_with_invalid() -> list[Any]:
+    return [INVALID.get(i, article_dict(i)) for i in range(1000)]
+
+
+def check_results(results: list[dict[str, Any]], items: list[Any]) -> None:
+    """One result per item, in order: an assessment echoing the id, or an error object at its index."""
+    assert len(results) == len(items)
+    for i, (item, result) in enumerate(zip(items, results, strict=True)):
+        if i in INVALID:
+            assert result["index"] == i
+            assert result["id"] == (item.get("id") if isinstance(item, dict) else None)
+            assert result["error"]["type"] == TYPE_PREFIX + "invalid-article"
+            assert result["error"]["errors"][0]["field"] in ("text", "article")
+        else:
+            assert result["id"] == f"a-{i}"
+            assert "error" not in result
+
+
+@pytest.mark.parametrize("which", ["client", "pool_client"])
+def test_thousand_articles_with_invalid_ones_come_back_complete_and_in_order(which: str, request: pytest.FixtureRequest) -> None:
+    test_client: TestClient = request.getfixturevalue(which)
+    items = thousand_with_invalid()
+    response = test_client.post("/v1/score/batch", json=items)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], body["scored"], body["rejected"], body["model_version"]) == (1000, 996, 4, "test-0")
+    check_results(body["results"], items)
+
+
+def test_batch_results_equal_single_results(pool_client: TestClient, scorer: Scorer) -> None:
+    items = [article_dict(i, text=f"Insiders say item {i} is a SHOCKING cover-up!!! Share this now.") for i in range(20)]
+    results = pool_client.post("/v1/score/batch", json=items).json()["results"]
+    assert results == [scorer.score(parse_article(item)).model_dump(mode="json") for item in items]
+
+
+def test_empty_batch(client: TestClient) -> None:
+    assert client.post("/v1/score/batch", json=[]).json() == {
+        "model_version": "test-0",
+        "count": 0,
+        "scored": 0,
+        "rejected": 0,
+        "results": [],
+    }
+
+
+@pytest.mark.parametrize("which", ["client", "pool_client"])
+def test_ndjson_request_streams_ndjson_results(which: str, request: pytest.FixtureRequest) -> None:
+    test_client: TestClient = request.getfixturevalue(which)
+    items = thousand_with_invalid()[:300]
+    body = "".join(json.dumps(item) + "\n" for item in items).encode()
+    response = test_client.post("/v1/score/batch", content=body, headers=NDJSON)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-ndjson"
+    check_results([json.loads(line) for line in response.text.splitlines()], items)
+
+
+def test_accept_ndjson_streams_the_results_of_an_array(pool_client: TestClient) -> None:
+    items = thousand_with_invalid()
+    response = pool_client.post("/v1/score/batch", json=items, headers={"accept": "application/x-ndjson"})
+    assert response.headers["content-type"] == "application/x-ndjson"
+    check_results([json.loads(line) for line in response.text.splitlines()], items)
+
+
+def test_ndjson_lines_blank_crlf_malformed_and_unterminated(client: TestClient) -> None:
+    body = b'{"id": "a", "text": "First report."}\r\n\n   \n{not json}\n[1, 2]\n{"id": "d", "text": "Last report, no newline."}'
+    lines = [json.loads(x) for x in client.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
+    assert [line.get("id") for line in lines] == ["a", None, None, "d"]
+    assert lines[1]["index"] == 1 and lines[1]["error"]["errors"][0]["field"] == "article"
+    assert "not valid JSON" in lines[1]["error"]["detail"]
+    assert lines[2]["index"] == 2 and lines[2]["error"]["errors"][0]["reason"] == "type"
+
+
+@pytest.fixture(scope="module")
+def small_stream(tiny_artifact: Path) -> Iterator[TestClient]:
+    with make_client(tiny_artifact, max_body_bytes=1_024, max_stream_items=50, stream_memory_bytes=0, chunk_size=4) as c:
+        yield c
+
+
+def test_overlong_ndjson_line_is_an_item_error_and_the_rest_is_scored(small_stream: TestClient) -> None:
+    body = b'{"text": "short one"}\n{"text": "' + b"x" * 5_000 + b'"}\n{"text": "short two"}\n'
+    lines = [json.loads(x) for x in small_stream.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
+    assert len(lines) == 3
+    assert lines[1]["index"] == 1
+    assert lines[1]["error"]["errors"][0] == {
+        "field": "article",
+        "reason": "too_long",
+        "message": lines[1]["error"]["errors"][0]["message"],
+    }
+    assert "score" in lines[0] and "score" in lines[2]
+
+
+def test_stream_over_the_item_limit_ends_with_an_error_line(small_stream: TestClient) -> None:
+    body = "".join(json.dumps(article_dict(i)) + "\n" for i in range(60)).encode()
+    lines = [json.loads(x) for x in small_stream.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
+    assert len(lines) == 51
+    assert [line["id"] for line in lines[:50]] == [f"a-{i}" for i in range(50)]
+    assert lines[50]["index"] == 50
+    assert lines[50]["error"]["type"] == TYPE_PREFIX + "too-many-items"
+
+
+def test_results_spilled_to_disk_come_back_in_order(small_stream: TestClient) -> None:
+    """stream_memory_bytes=0: every result passes through the temporary file."""
+    items = [article_dict(i) for i in range(40)]
+    body = "".join(json.dumps(item) + "\n" for item in items).encode()
+    lines = [json.loads(x) for x in small_stream.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
+    assert [line["id"] for line in lines] == [f"a-{i}" for i in range(40)]

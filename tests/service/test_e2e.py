@@ -1,0 +1,165 @@
+"""End to end: real `misinfo-risk serve` processes on free loopback ports, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.service.conftest import article_dict
+from tests.service.server import RawStream, ServeProcess, rss_bytes
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "Quetzalcoatl-marker-words-5521"
+
+
+@pytest.fixture(scope="module")
+def two_workers(tiny_artifact: Path) -> Iterator[ServeProcess]:
+    server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "1"], workers=2)
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
+
+
+def test_every_worker_runs_uvloop(two_workers: ServeProcess) -> None:
+    """Regression guard for the ~40 ms keep-alive stall with more than one worker.
+
+    With asyncio's own loop, sockets accepted from the listening socket the supervisor shares have
+    proto 0, asyncio skips TCP_NODELAY on them, and each response (headers and body written
+    separately) waits for the client's delayed ACK. uvloop sets TCP_NODELAY on every connection.
+    The stall itself is measured in bench/http_keepalive.py.
+    """
+    loaded = [e for e in two_workers.logs() if e["msg"] == "model loaded"]
+    assert len({e["pid"] for e in loaded}) == 2
+    assert {e["event_loop"] for e in loaded} == {"uvloop.Loop"}
+    assert all(e["pool_processes"] == 1 for e in loaded)
+
+
+def test_scoring_over_http_is_counted_by_metrics_from_both_workers(two_workers: ServeProcess) -> None:
+    """Requests on fresh connections until both workers have served some; every scrape then counts them all."""
+    sent = 0
+    with httpx2.Client(base_url=two_workers.url, timeout=60) as http:
+        while len(served_by(two_workers)) < 2:
+            assert sent < 500, "the kernel never gave a connection to the second worker"
+            response = http.post(
+                "/v1/score", json={"text": f"{SECRET} said the mayor.", "id": f"r{sent}"}, headers={"connection": "close"}
+            )
+            assert response.status_code == 200 and response.json()["id"] == f"r{sent}"
+            assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+            sent += 1
+            two_workers.wait_for(lambda n=sent: len(score_lines(two_workers)) >= n, "the access log line")  # type: ignore[misc]
+        assert served_by(two_workers) == two_workers.worker_pids()
+        for _ in range(4):  # whichever worker answers the scrape sees both workers' counts
+            exposition = http.get("/metrics", headers={"connection": "close"}).text
+            assert f'risk_http_requests_total{{method="POST",route="/v1/score",status_class="2xx"}} {float(sent)}' in exposition
+            assert "risk_articles_scored_total" in exposition and "risk_model_info{" in exposition
+    everything = "\n".join(two_workers.stdout + two_workers.stderr)
+    assert SECRET not in everything, "article text must never reach the logs"
+
+
+def score_lines(server: ServeProcess) -> list[dict[str, object]]:
+    return [e for e in server.logs("stdout") if e.get("route") == "/v1/score"]
+
+
+def served_by(server: ServeProcess) -> set[int]:
+    return {int(str(e["pid"])) for e in score_lines(server)}
+
+
+def test_sigterm_lets_an_in_flight_request_finish(tiny_artifact: Path) -> None:
+    """A stream is half sent when the server gets SIGTERM; the rest is sent afterwards and fully scored."""
+    server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "1"], workers=2).wait_ready()
+    try:
+        items = [article_dict(i) for i in range(100)]
+        stream = RawStream(server.port, "/v1/score/batch", "application/x-ndjson")
+        stream.send("".join(json.dumps(item) + "\n" for item in items[:40]).encode())
+        stream.read_head()
+        lines = stream.lines()
+        first = json.loads(next(lines))  # the request is in flight: results are coming back
+        server.terminate()
+        server.wait_for(lambda: "\n".join(server.stderr).count("Shutting down") >= 2, "both workers to begin shutting down")
+        stream.send("".join(json.dumps(item) + "\n" for item in items[40:]).encode())
+        stream.finish()
+        results = [first] + [json.loads(line) for line in lines]
+        stream.close()
+        assert stream.status == 200
+        assert [r["id"] for r in results] == [f"a-{i}" for i in range(100)]
+        assert server.proc.wait(timeout=60) == 0
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def one_worker(tiny_artifact: Path) -> Iterator[ServeProcess]:
+    server = ServeProcess(
+        ["--artifact", str(tiny_artifact), "--pool-workers", "2"], workers=1, env={"RISK_STREAM_MEMORY_BYTES": "1048576"}
+    )
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
+
+
+def test_ndjson_stream_of_20000_articles_keeps_server_memory_flat(one_worker: ServeProcess) -> None:
+    """~79 MB of articles in, ~20,000 result lines out over one connection, while the web worker's peak memory barely moves."""
+    padding = " ".join(["The committee published its figures and the minister answered questions in parliament."] * 45)  # ~4 kB
+    total = 20_000
+    with httpx2.Client(base_url=one_worker.url) as http:  # warm up the path being measured
+        assert (
+            http.post(
+                "/v1/score/batch", content=b'{"text": "warm"}\n', headers={"content-type": "application/x-ndjson"}
+            ).status_code
+            == 200
+        )
+    before = rss_bytes(one_worker.proc.pid)
+    stream = RawStream(one_worker.port, "/v1/score/batch", "application/x-ndjson")
+    sent_bytes = 0
+
+    def send_all() -> None:
+        nonlocal sent_bytes
+        block: list[str] = []
+        for i in range(total):
+            block.append(json.dumps({"id": f"s{i}", "text": f"Article {i}. {padding}"}) + "\n")
+            if len(block) == 16:
+                data = "".join(block).encode()
+                stream.send(data)
+                sent_bytes += len(data)
+                block = []
+        stream.send("".join(block).encode())
+        stream.finish()
+
+    sender = threading.Thread(target=send_all)
+    sender.start()
+    stream.read_head()
+    count = 0
+    for line in stream.lines():
+        assert json.loads(line)["id"] == f"s{count}"
+        count += 1
+    sender.join()
+    stream.close()
+    growth = rss_bytes(one_worker.proc.pid, "VmHWM") - before
+    assert count == total
+    assert sent_bytes > 75_000_000
+    assert growth < 40_000_000, f"peak memory grew by {growth / 1e6:.0f} MB for {sent_bytes / 1e6:.0f} MB streamed"
+
+
+def test_a_client_that_reads_only_after_sending_gets_every_result(one_worker: ServeProcess) -> None:
+    """Most clients send the whole body before reading: results wait in the spool (disk past 1 MiB), no deadlock."""
+    noisy = "Insiders say it is SHOCKING!!! Share this now, experts claim. " * 12  # many signals: long results
+    items = [article_dict(i, text=f"Item {i}: {noisy}") for i in range(8_000)]
+    body = "".join(json.dumps(item) + "\n" for item in items).encode()
+    with httpx2.Client(base_url=one_worker.url, timeout=300) as http:
+        response = http.post("/v1/score/batch", content=body, headers={"content-type": "application/x-ndjson"})
+    lines = response.text.splitlines()
+    assert len(response.content) > 20_000_000  # far more than the socket buffers hold
+    assert [json.loads(line)["id"] for line in lines] == [f"a-{i}" for i in range(8_000)]
+    request_id = response.headers["x-request-id"]
+    one_worker.wait_for(lambda: any(e.get("request_id") == request_id for e in one_worker.logs()), "the stream's log line")
+    (finished,) = [e for e in one_worker.logs() if e.get("request_id") == request_id and e["msg"] == "stream finished"]
+    assert int(str(finished["spilled_bytes"])) > 0, "the results waited on disk, not in memory"

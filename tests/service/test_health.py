@@ -1,0 +1,64 @@
+"""Health, readiness, the model card and the OpenAPI docs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from model.artifact import load_card
+from service.app import create_app
+from service.errors import TYPE_PREFIX
+from tests.service.conftest import make_settings
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_reports_the_loaded_model(client: TestClient, pool_client: TestClient) -> None:
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready" and body["model_version"] == "test-0" and body["pool_processes"] == 0
+    assert body["startup_seconds"] > 0
+    assert pool_client.get("/readyz").json()["pool_processes"] == 2
+
+
+def test_not_ready_before_start_up(tiny_artifact: Path) -> None:
+    """Without the lifespan (no `with`), the model is not loaded: readiness and scoring say 503."""
+    test_client = TestClient(create_app(make_settings(tiny_artifact)))
+    for response in (test_client.get("/readyz"), test_client.post("/v1/score", json={"text": "x"})):
+        assert response.status_code == 503
+        assert response.json()["type"] == TYPE_PREFIX + "not-ready"
+    assert test_client.get("/healthz").status_code == 200
+
+
+def test_model_card(client: TestClient, tiny_artifact: Path) -> None:
+    card = client.get("/v1/model").json()
+    assert card == json.loads(load_card(tiny_artifact).model_dump_json())
+    assert {"version", "thresholds", "training_data_sha256", "evaluation"} <= card.keys()
+
+
+def test_openapi_documents_the_api_with_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/score", "/v1/score/batch", "/v1/model", "/healthz", "/readyz", "/metrics"} <= spec["paths"].keys()
+    score = spec["paths"]["/v1/score"]["post"]
+    body = score["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/Article"}
+    assert body["examples"]["sensational"]["value"]["text"]
+    assert score["responses"]["200"]["content"]["application/json"]["example"]["level"] == "high"
+    assert "application/problem+json" in score["responses"]["422"]["content"]
+    assert score["security"] == [{"BearerKey": []}, {"HeaderKey": []}]
+    batch = spec["paths"]["/v1/score/batch"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/x-ndjson"} <= batch.keys()
+    schemas = spec["components"]["schemas"]
+    assert {"Article", "RiskAssessment", "ProblemDetails", "BatchResult", "ModelCard"} <= schemas.keys()
+    assert schemas["Article"]["required"] == ["text"]
+    assert "/healthz" not in json.dumps(spec["paths"]["/healthz"].get("get", {}).get("security", []))
+
+
+def test_docs_page_renders(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "swagger-ui" in response.text and "/openapi.json" in response.text

@@ -1,0 +1,86 @@
+"""POST /v1/score: one article in, the assessment out (in-process app on the tiny artifact)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from model.scorer import Scorer
+from model.types import parse_article
+from service.app import create_app
+from service.settings import Settings
+
+SENSATIONAL = {
+    "id": "story-1",
+    "title": "SHOCKING: insiders say the cure WORKS",
+    "text": "Sources say the miracle cure was buried by officials. Share this before it gets deleted!!! Experts claim it works.",
+    "source": "example.net",
+    "language": "en",
+}
+
+
+@pytest.mark.parametrize("which", ["client", "pool_client"])
+def test_score_returns_the_scorers_assessment(which: str, request: pytest.FixtureRequest, scorer: Scorer) -> None:
+    test_client: TestClient = request.getfixturevalue(which)
+    response = test_client.post("/v1/score", json=SENSATIONAL)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    expected = scorer.score(parse_article(SENSATIONAL)).model_dump(mode="json")
+    assert body == expected
+    assert body["id"] == "story-1"
+    assert body["model_version"] == "test-0"
+
+
+def test_evidence_spans_index_the_text_as_sent(client: TestClient) -> None:
+    body = client.post("/v1/score", json=SENSATIONAL).json()
+    assert body["signals"], "the sensational example fires signals"
+    for signal in body["signals"]:
+        assert {"name", "heuristic", "description", "count", "contribution", "evidence"} <= signal.keys()
+        for ev in signal["evidence"]:
+            section = SENSATIONAL["text"] if ev["section"] == "text" else SENSATIONAL["title"]
+            assert section[ev["start"] : ev["end"]] == ev["text"]
+
+
+def test_unknown_fields_are_ignored(client: TestClient) -> None:
+    plain = client.post("/v1/score", json={"text": "The council voted on Tuesday."}).json()
+    extra = client.post("/v1/score", json={"text": "The council voted on Tuesday.", "author": "x", "tags": [1, 2]}).json()
+    assert extra == plain
+
+
+def test_only_text_is_required(client: TestClient) -> None:
+    response = client.post("/v1/score", json={"text": "Officials confirmed the figures on Monday."})
+    assert response.status_code == 200
+    assert response.json()["id"] is None
+    assert 0.0 <= response.json()["score"] <= 1.0
+    assert response.json()["level"] in ("low", "medium", "high")
+
+
+def test_content_type_with_utf8_charset_is_accepted(client: TestClient) -> None:
+    response = client.post(
+        "/v1/score",
+        content='{"text": "Caf\u00e9 owners met the mayor."}'.encode(),
+        headers={"content-type": "application/json; charset=UTF-8"},
+    )
+    assert response.status_code == 200
+
+
+def test_long_article_is_scored(tiny_artifact: Path) -> None:
+    """Texts past the inline limit are scored off the event loop, with the same result shape."""
+    text = "The council met again and officials said the vote was close. " * 500  # ~31,000 characters
+    with TestClient(create_app(Settings(artifact_path=tiny_artifact, pool_workers=0))) as test_client:
+        response = test_client.post("/v1/score", json={"text": text})
+    assert response.status_code == 200
+    assert response.json()["model_version"] == "test-0"
+
+
+def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
+    sent = client.post("/v1/score", json={"text": "A plain report."}, headers={"x-request-id": "req-42.a"})
+    assert sent.headers["x-request-id"] == "req-42.a"
+    generated = client.post("/v1/score", json={"text": "A plain report."})
+    assert len(generated.headers["x-request-id"]) == 32
+    unsafe = client.post("/v1/score", json={"text": "A plain report."}, headers={"x-request-id": "bad id\twith spaces"})
+    assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
+    assert client.get("/healthz").headers["x-request-id"]
