@@ -9,7 +9,9 @@ pinned with `taskset` to the cores it may use. Two figures per run:
   last chunk stored (includes starting the worker processes or the LocalCluster, excludes writing
   the final file and the interpreter start);
 - "wall articles/s": items / wall-clock time of the whole command (interpreter start to exit).
-The best of the repeats is reported. The outputs of all configurations are checked to be identical.
+The best of the repeats is reported, with the CPU seconds of the whole process tree and the load
+average before the run (the machine may be shared: `--quiet-timeout` waits for it to calm down).
+The outputs of all configurations are checked to be identical.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -67,19 +70,35 @@ def synthetic_articles(n: int, size: int, seed: int = 7) -> list[dict[str, str]]
     return out
 
 
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine skews the figures."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def wait_until_quiet(limit: float, timeout: float) -> float:
+    """Wait (at most `timeout` s) for the load average to drop below `limit`; return it."""
+    deadline = time.monotonic() + timeout
+    while (load := load_average()) >= limit and time.monotonic() < deadline:
+        time.sleep(5)
+    return load
+
+
 def run(config: dict[str, object], data: Path, out: Path, chunk_size: int) -> dict[str, float]:
     cmd = ["taskset", "-c", str(config["cpus"]), sys.executable, "-m", "misinfo_risk", "batch", str(data),
            "--output", str(out), "--restart", "--progress", "off", "--chunk-size", str(chunk_size),
            "--engine", str(config["engine"]), "--workers", str(config["workers"])]  # fmt: skip
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{config['name']} failed ({proc.returncode}):\n{proc.stderr}")
     match = re.search(r"throughput: ([\d,.]+) articles/s \(([\d,]+) items processed in this run", proc.stderr)
     assert match, proc.stderr
     items = int(match.group(2).replace(",", ""))
-    return {"run_rate": float(match.group(1).replace(",", "")), "wall_rate": items / wall, "wall_s": wall}
+    return {"run_rate": float(match.group(1).replace(",", "")), "wall_rate": items / wall, "wall_s": wall, "cpu_s": cpu}
 
 
 CONFIGS = [
@@ -96,6 +115,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--quiet-load", type=float, default=0.5, help="wait for the load average to drop below this")
+    parser.add_argument("--quiet-timeout", type=float, default=0.0, help="seconds to wait for a quiet machine (0: no wait)")
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs at least 2 cores")
@@ -110,12 +131,17 @@ def main() -> int:
         for config in CONFIGS:
             name = str(config["name"])
             out = workdir / f"out-{config['engine']}-{config['workers']}.jsonl"
-            runs = [run(config, data, out, args.chunk_size) for _ in range(args.repeat)]
-            results[name] = {k: max(r[k] for r in runs) if k != "wall_s" else min(r[k] for r in runs) for k in runs[0]}
+            runs = []
+            for _ in range(args.repeat):
+                load = wait_until_quiet(args.quiet_load, args.quiet_timeout)
+                runs.append(run(config, data, out, args.chunk_size) | {"load_before": load})
+            best = max(runs, key=lambda r: r["run_rate"])
+            results[name] = best | {"wall_rate": max(r["wall_rate"] for r in runs), "wall_s": min(r["wall_s"] for r in runs)}
             outputs[name] = out.read_bytes()
             best = results[name]
             print(f"  {name:<30} run {best['run_rate']:8.1f} articles/s   wall {best['wall_rate']:8.1f} articles/s"
-                  f"   ({best['wall_s']:.1f} s)", flush=True)  # fmt: skip
+                  f"   ({best['wall_s']:.1f} s wall, {best['cpu_s']:.1f} s CPU, load before {best['load_before']:.2f})",
+                  flush=True)  # fmt: skip
         one, two, dask = (results[str(c["name"])] for c in CONFIGS)
         identical = len(set(outputs.values())) == 1
         for key, label in (("run_rate", "run"), ("wall_rate", "wall")):

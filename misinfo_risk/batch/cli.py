@@ -13,7 +13,9 @@ from types import FrameType
 from ingest.feeds import DEFAULT_MAX_FEED_BYTES
 from ingest.items import Columns
 from ingest.sources import FORMATS, ReadOptions
-from misinfo_risk.batch.engines import DaskEngine, Engine, LocalEngine
+from misinfo_risk.batch.dask_engine import DaskEngine
+from misinfo_risk.batch.engines import Engine, EngineError
+from misinfo_risk.batch.local_engine import LocalEngine
 from misinfo_risk.batch.plan import Job, UsageError, build_job, prepare_sources
 from misinfo_risk.batch.progress import summary
 from misinfo_risk.batch.runner import run_job
@@ -22,7 +24,7 @@ from model.errors import ArtifactError
 from model.scorer import Scorer, load_scorer
 from model.types import MAX_ARTICLE_CHARS
 
-EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE, EXIT_ARTIFACT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE, EXIT_ARTIFACT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 DEFAULT_CHUNK_SIZE = 500
 
 
@@ -32,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score news feeds and article files in bulk. One output row per input item, in input order. "
         "An interrupted run resumes when restarted with the same arguments.",
         epilog="Exit status: 0 all items scored, 1 some items could not be scored (see the error column), "
-        "2 usage error, 3 model artifact error, 130 interrupted (rerun to resume).",
+        "2 usage error, 3 model artifact error, 4 engine failure, 130 interrupted (4 and 130: rerun to resume).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs (quote them) or http(s) URLs of RSS/Atom feeds")
     parser.add_argument("-o", "--output", type=Path, required=True, help="results file: .jsonl, .csv or .parquet")
@@ -72,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, job, scorer, state)
     except StateMismatch as exc:
         return _fail(str(exc), EXIT_USAGE)
+    except EngineError as exc:
+        return _fail(f"{exc}; finished chunks are kept in {state.root}: run the same command again to resume", EXIT_ENGINE)
     except KeyboardInterrupt:
         saved = len(state.done_chunks()) if state.chunks.is_dir() else 0
         message = f"interrupted; {saved} finished chunk(s) kept in {state.root}: run the same command again to resume"
@@ -79,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _job(args: argparse.Namespace) -> Job:
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     try:
         columns = Columns.parse(args.column)
     except ValueError as exc:

@@ -56,6 +56,8 @@ def build_job(
     out_format = output_format(output)
     if out_format is None:
         raise UsageError(f"cannot tell the output format from {output.name!r}: use .jsonl, .csv or .parquet")
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a directory; give a file name ending in .jsonl, .csv or .parquet")
     if chunk_size < 1 or max_chars < 1:
         raise UsageError("--chunk-size and --max-chars must be positive")
     state_root = RunState(output).root.resolve()

@@ -66,7 +66,7 @@ def _score_all(scorer: Scorer, articles: list[Article]) -> list[RiskAssessment |
 def scored_row(item: RawItem, article: Article, result: RiskAssessment) -> dict[str, Any]:
     return {
         "id": article.id,
-        "source": item.source,
+        "source": _text_or_none(item.source),
         "location": item.location,
         "title": article.title,
         "url": article.url,
@@ -82,7 +82,7 @@ def error_row(item: RawItem, error: str) -> dict[str, Any]:
     fields = item.fields or {}
     return {
         "id": _text_or_none(fields.get("id")),
-        "source": item.source,
+        "source": _text_or_none(item.source),
         "location": item.location,
         "title": _text_or_none(fields.get("title")),
         "url": _text_or_none(fields.get("url")),
@@ -90,12 +90,12 @@ def error_row(item: RawItem, error: str) -> dict[str, Any]:
         "level": None,
         "model_version": None,
         "signals": [],
-        "error": error,
+        "error": _text_or_none(error),
     }
 
 
 def _text_or_none(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    # An unscorable item may carry lone surrogates (undecodable CSV bytes): keep the row writable.
+    # Undecodable bytes (a CSV cell, a file name) arrive as lone surrogates: keep the row encodable.
     return value.encode("utf-8", "replace").decode("utf-8")

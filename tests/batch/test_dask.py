@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from pathlib import Path
 
+import dask
 import pytest
 
 from misinfo_risk.batch import main
@@ -35,3 +37,15 @@ def test_dask_run_interrupted_and_resumed_gives_the_local_output(
     assert main([*common, "--engine", "dask", "--output", str(out)]) == 1
     assert "1,205 items" in capsys.readouterr().err
     assert out.read_bytes() == local.read_bytes()
+
+
+def test_unreachable_scheduler_is_an_engine_error(tmp_path: Path, tiny_artifact: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = corpus(tmp_path / "corpus.jsonl", 10)
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        status = main([str(source), "--artifact", str(tiny_artifact), "--engine", "dask", "--scheduler", address,
+                       "--output", str(tmp_path / "out.jsonl")])  # fmt: skip
+    assert status == 4
+    assert f"cannot reach the Dask scheduler {address}" in capsys.readouterr().err

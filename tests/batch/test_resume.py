@@ -6,13 +6,14 @@ import os
 import signal
 from pathlib import Path
 
+import psutil
 import pytest
 
 from misinfo_risk.batch import main
 from tests.batch.conftest import Runs, corpus, wait_for_chunks
 
 
-def test_interrupted_runs_resume_to_identical_output(
+def test_interrupted_runs_resume_to_identical_output(  # Ctrl-C, SIGKILL, a worker killed
     tmp_path: Path, tiny_artifact: Path, runs: Runs, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = corpus(tmp_path / "corpus.jsonl", 1_500)
@@ -35,6 +36,14 @@ def test_interrupted_runs_resume_to_identical_output(
     second.wait(timeout=60)
     assert "resuming the interrupted run" in runs.log(second)
     assert not out.exists() and len(list(chunks.glob("*.jsonl"))) < 150
+
+    saved = len(list(chunks.glob("*.jsonl")))
+    third = runs.start([*common, "--output", str(out)])
+    wait_for_chunks(chunks, saved + 2, third)
+    worker = next(p for p in psutil.Process(third.pid).children() if "--multiprocessing-fork" in p.cmdline())
+    worker.kill()  # e.g. the out-of-memory killer
+    assert third.wait(timeout=60) == 4, runs.log(third)
+    assert "worker process died" in runs.log(third) and not out.exists()
 
     status = main([*common, "--output", str(out), "--chunk-size", "20"])
     assert status == 2 and "--restart" in capsys.readouterr().err  # other arguments: refused, state kept

@@ -1,0 +1,84 @@
+"""The local engine: a process pool on this machine, each worker loading the model once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from pathlib import Path
+from types import TracebackType
+
+from ingest.items import RawItem
+from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
+from misinfo_risk.batch.rows import score_chunk
+from model.scorer import Scorer, load_scorer
+
+_WORKER_SCORER: Scorer | None = None
+
+
+def _init_worker(artifact: Path | None) -> None:
+    """Per worker process: load the scorer once, leave Ctrl-C to the parent, die with the parent."""
+    global _WORKER_SCORER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    _WORKER_SCORER = load_scorer(artifact)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # If the batch process is SIGKILLed its pool workers would otherwise wait forever.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _score_in_worker(items: Sequence[RawItem], max_chars: int) -> bytes:
+    assert _WORKER_SCORER is not None, "worker initializer did not run"
+    return score_chunk(_WORKER_SCORER, items, max_chars)
+
+
+class LocalEngine:
+    """A process pool on this machine; each worker loads the artifact once and scores whole chunks."""
+
+    def __init__(self, artifact: Path | None, max_chars: int, workers: int | None = None) -> None:
+        self.artifact = artifact
+        self.max_chars = max_chars
+        self.workers = workers or default_workers()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalEngine:
+        # spawn: workers start clean (no copied threads or locks from the parent)
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(self.artifact,)
+        )
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def describe(self) -> str:
+        return f"local engine, {self.workers} worker process(es)"
+
+    def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[int, bytes]]:
+        assert self._pool is not None, "use the engine as a context manager"
+        pool = self._pool
+        pending: dict[Future[bytes], int] = {}
+        limit = self.workers * IN_FLIGHT_PER_WORKER
+        try:
+            while True:
+                for index, items in take(chunks, limit - len(pending)):
+                    pending[pool.submit(_score_in_worker, items, self.max_chars)] = index
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+        except BrokenProcessPool as exc:
+            raise EngineError(f"a worker process died (out of memory, or killed): {exc}") from exc
