@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,3 +127,49 @@ def test_results_spilled_to_disk_come_back_in_order(small_stream: TestClient) ->
     body = "".join(json.dumps(item) + "\n" for item in items).encode()
     lines = [json.loads(x) for x in small_stream.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
     assert [line["id"] for line in lines] == [f"a-{i}" for i in range(40)]
+
+
+def test_stream_does_not_wait_for_the_client_to_read(small_stream: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """A client that reads nothing until it has sent everything: sending a response chunk blocks until
+    the whole body was read, which deadlocks unless the server keeps reading and parks results (on disk)."""
+    caplog.set_level(logging.INFO, logger="misinfo_risk.streaming")
+    items = [article_dict(i) for i in range(48)]
+    chunks = [(json.dumps(item) + "\n").encode() for item in items]  # one line per receive: many chunks
+    app, consumed = small_stream.app, 0
+    all_read = asyncio.Event()
+    received: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal consumed
+        consumed += 1
+        if consumed == len(chunks):
+            all_read.set()
+        return {"type": "http.request", "body": chunks[consumed - 1], "more_body": consumed < len(chunks)}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            await all_read.wait()  # the client is still uploading: it does not read yet
+            received.append(message.get("body", b""))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/score/batch",
+        "raw_path": b"/v1/score/batch",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/x-ndjson")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    portal = small_stream.portal
+    assert portal is not None
+    portal.call(lambda: asyncio.wait_for(app(scope, receive, send), timeout=60))  # type: ignore[arg-type]
+    lines = [json.loads(line) for line in b"".join(received).splitlines()]
+    assert [line["id"] for line in lines] == [f"a-{i}" for i in range(48)]
+    (finished,) = [r for r in caplog.records if r.getMessage() == "stream finished"]
+    assert finished.spilled_bytes > 0  # type: ignore[attr-defined]  # an `extra=` field

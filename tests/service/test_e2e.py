@@ -150,7 +150,10 @@ def test_ndjson_stream_of_20000_articles_keeps_server_memory_flat(one_worker: Se
 
 
 def test_a_client_that_reads_only_after_sending_gets_every_result(one_worker: ServeProcess) -> None:
-    """Most clients send the whole body before reading: results wait in the spool (disk past 1 MiB), no deadlock."""
+    """Most clients send the whole body before reading; the server keeps reading while results wait.
+
+    (Whether results reach the spool's file here depends on how much the kernel buffers; the
+    in-process test_stream_does_not_wait_for_the_client_to_read forces it.)"""
     noisy = "Insiders say it is SHOCKING!!! Share this now, experts claim. " * 12  # many signals: long results
     items = [article_dict(i, text=f"Item {i}: {noisy}") for i in range(8_000)]
     body = "".join(json.dumps(item) + "\n" for item in items).encode()
@@ -159,7 +162,3 @@ def test_a_client_that_reads_only_after_sending_gets_every_result(one_worker: Se
     lines = response.text.splitlines()
     assert len(response.content) > 20_000_000  # far more than the socket buffers hold
     assert [json.loads(line)["id"] for line in lines] == [f"a-{i}" for i in range(8_000)]
-    request_id = response.headers["x-request-id"]
-    one_worker.wait_for(lambda: any(e.get("request_id") == request_id for e in one_worker.logs()), "the stream's log line")
-    (finished,) = [e for e in one_worker.logs() if e.get("request_id") == request_id and e["msg"] == "stream finished"]
-    assert int(str(finished["spilled_bytes"])) > 0, "the results waited on disk, not in memory"
