@@ -31,6 +31,8 @@ from tests.deploy.prometheus_server import JOB, PrometheusServer
 from tests.deploy.promql import SYNTHETIC_SERIES, load_dashboard, metric_names, panel_queries, rules_of, substitute
 from tests.deploy.service_server import ServiceServer
 
+# One service + Prometheus per module and test process (under `pytest -n 2` each worker that runs
+# some of these tests starts its own pair, on its own ports and directories).
 pytestmark = pytest.mark.e2e
 
 SEL = f'job="{JOB}"'
