@@ -18,6 +18,13 @@ from model.heuristics import get_heuristic, registered_names
 Matrix: TypeAlias = Any  # ndarray or scipy sparse matrix; sklearn and scipy are untyped
 
 
+def _mask_columns(X: Matrix, mask: np.ndarray) -> Matrix:
+    """X with the columns where mask == 0 zeroed (sparse stays sparse)."""
+    if hasattr(X, "tocsr"):  # sparse; scipy-stubs cannot type `matrix @ diags` through sp.issparse
+        return X.tocsr() @ sp.diags(mask)
+    return np.asarray(X) * mask
+
+
 class NonNegativeLogistic(ClassifierMixin, BaseEstimator):
     """Logistic regression whose coefficients on chosen columns may not be negative.
 
@@ -50,7 +57,7 @@ class NonNegativeLogistic(ClassifierMixin, BaseEstimator):
         mask = np.ones(n)
         for _ in range(len(constrained) + 1):
             linear = LogisticRegression(C=self.c, max_iter=2000, solver="liblinear", random_state=self.seed)
-            linear.fit(X @ sp.diags(mask) if sp.issparse(X) else X * mask, y)
+            linear.fit(_mask_columns(X, mask), y)
             coef = linear.coef_[0] * mask
             negative = [i for i in constrained if coef[i] < 0]
             if not negative:
