@@ -18,7 +18,7 @@ from model import __version__
 from service import feeds, health, metrics, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
-from service.middleware import RequestContextMiddleware
+from service.middleware import DirectRoutes, RequestContextMiddleware
 from service.settings import Settings
 from service.state import ServiceState
 
@@ -50,5 +50,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds.router)
     install_error_handlers(app)
     schemas.install_openapi(app)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(DirectRoutes, routes=routes.DIRECT)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)  # added last: outermost
     return app

@@ -42,7 +42,7 @@ async def score_article(request: Request) -> Response:
     require_media_type(request, JSON_TYPES)
     item = decode_json(await read_body(request, state.settings.max_body_bytes))
     try:
-        result = await state.score_one(item)
+        result = await state.score_one(item, request.scope.get("client"))
     except PoolError as exc:
         raise scoring_problem(exc) from exc
     metrics.record_outcomes("single", result)
@@ -117,3 +117,7 @@ async def model_card(request: Request) -> Response:
     """The model card of the loaded artifact: version, training data hashes, thresholds, evaluation."""
     state = authorized_state(request)
     return Response(state.card_json, media_type=JSON)
+
+
+DIRECT = {("POST", "/v1/score"): score_article, ("POST", "/v1/score/batch"): score_articles}
+"""Hot endpoints served by middleware.DirectRoutes (same functions as the routes above)."""

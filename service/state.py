@@ -24,6 +24,9 @@ from service.settings import Settings
 
 logger = logging.getLogger("misinfo_risk.state")
 
+CONCURRENCY_WINDOW = 1.0
+"""Seconds after a request from another client during which single articles go to the pool."""
+
 INLINE_MAX_CHARS = 20_000
 """Without a pool, a single article up to this length is scored on the event loop (about a
 millisecond); longer ones go to a thread so the loop keeps serving health checks."""
@@ -38,6 +41,8 @@ class ServiceState:
     pool: ScoringPool | None
     card_json: bytes
     warmup_seconds: float
+    _last_client: object = None
+    _last_switch: float = float("-inf")
 
     @classmethod
     async def start(cls, settings: Settings) -> ServiceState:
@@ -92,11 +97,23 @@ class ServiceState:
         run = functools.partial(score_items, self.scorer, items, start=start, max_chars=self.settings.max_article_chars)
         return asyncio.get_running_loop().run_in_executor(None, run)
 
-    async def score_one(self, item: Any) -> ChunkResult:
-        """Score one decoded article object (a ChunkResult with one outcome)."""
-        if self.pool is None and _is_short(item):
+    async def score_one(self, item: Any, client: object = None) -> ChunkResult:
+        """Score one decoded article object (a ChunkResult with one outcome) for `client` (its address).
+
+        While this worker serves a single client, a short article is scored right here on the
+        event loop: no hand-off, the lowest latency. Once another client has been seen within
+        CONCURRENCY_WINDOW seconds, articles go to the pool, so concurrent clients use every core
+        even when the kernel gave all their connections to this one worker.
+        """
+        if _is_short(item) and (self.pool is None or not self._concurrent(client)):
             return score_items(self.scorer, [item], max_chars=self.settings.max_article_chars)
         return await self.submit([item])
+
+    def _concurrent(self, client: object) -> bool:
+        now = time.monotonic()
+        if client != self._last_client:
+            self._last_client, self._last_switch = client, now
+        return now - self._last_switch < CONCURRENCY_WINDOW
 
 
 def _is_short(item: Any) -> bool:

@@ -50,7 +50,12 @@ def article_dict(i: int, **overrides: Any) -> dict[str, Any]:
 
 
 def asgi_request(
-    test_client: TestClient, method: str, path: str, headers: Sequence[tuple[str, str]], chunks: Sequence[bytes]
+    test_client: TestClient,
+    method: str,
+    path: str,
+    headers: Sequence[tuple[str, str]],
+    chunks: Sequence[bytes],
+    client: tuple[str, int] = ("127.0.0.1", 50000),
 ) -> tuple[int, dict[str, str], bytes, int]:
     """Call the app directly (inside the client's event loop), feeding the body in `chunks`.
 
@@ -82,7 +87,7 @@ def asgi_request(
         "query_string": b"",
         "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
-        "client": ("127.0.0.1", 50000),
+        "client": client,
         "server": ("127.0.0.1", 8000),
         "state": {},
         "app": test_client.app,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from model.scorer import Scorer
 from model.types import parse_article
 from service.app import create_app
 from service.settings import Settings
+from tests.service.conftest import asgi_request
 
 SENSATIONAL = {
     "id": "story-1",
@@ -84,3 +86,30 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     unsafe = client.post("/v1/score", json={"text": "A plain report."}, headers={"x-request-id": "bad id\twith spaces"})
     assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
     assert client.get("/healthz").headers["x-request-id"]
+
+
+def test_single_articles_go_to_the_pool_while_several_clients_are_active(pool_client: TestClient) -> None:
+    """One client: scored in the web worker (lowest latency). Several: on the pool (every core)."""
+    state = pool_client.app.state.service  # type: ignore[attr-defined]  # the FastAPI app under test
+    assert state.pool is not None
+    sizes: list[int] = []
+    original = state.pool.submit
+
+    def counting_submit(items: list[object], start: int) -> object:
+        sizes.append(len(items))
+        return original(items, start)
+
+    body = [json.dumps({"text": "The council voted on Tuesday."}).encode()]
+    headers = [("content-type", "application/json")]
+    state.pool.submit = counting_submit
+    try:
+        state._last_client, state._last_switch = ("10.0.0.1", 1), float("-inf")  # a lone client, for a long time
+        for _ in range(3):
+            assert asgi_request(pool_client, "POST", "/v1/score", headers, body, client=("10.0.0.1", 1))[0] == 200
+        assert sizes == []
+        for n in range(6):
+            client = ("10.0.0.1", 1) if n % 2 else ("10.0.0.2", 2)
+            assert asgi_request(pool_client, "POST", "/v1/score", headers, body, client=client)[0] == 200
+        assert sizes == [1] * 6
+    finally:
+        del state.pool.submit
