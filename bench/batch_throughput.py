@@ -9,8 +9,9 @@ pinned with `taskset` to the cores it may use. Two figures per run:
   last chunk stored (includes starting the worker processes or the LocalCluster, excludes writing
   the final file and the interpreter start);
 - "wall articles/s": items / wall-clock time of the whole command (interpreter start to exit).
-The best of the repeats is reported, with the CPU seconds of the whole process tree and the load
-average before the run (the machine may be shared: `--quiet-timeout` waits for it to calm down).
+The configurations run interleaved, `--repeat` rounds, and the best of the rounds is reported,
+with the CPU seconds of the whole process tree and the load average before the run (on a shared
+machine other work slows some runs down; `--quiet-timeout` waits for the load to drop first).
 The outputs of all configurations are checked to be identical.
 """
 
@@ -126,22 +127,25 @@ def main() -> int:
         data.write_text("".join(json.dumps(a) + "\n" for a in synthetic_articles(args.articles, args.size)), encoding="utf-8")
         print(f"{args.articles:,} articles, {data.stat().st_size / args.articles / 1000:.1f} KB each on average; "
               f"chunk size {args.chunk_size}; best of {args.repeat}")  # fmt: skip
-        results: dict[str, dict[str, float]] = {}
+        runs: dict[str, list[dict[str, float]]] = {str(c["name"]): [] for c in CONFIGS}
         outputs: dict[str, bytes] = {}
-        for config in CONFIGS:
-            name = str(config["name"])
-            out = workdir / f"out-{config['engine']}-{config['workers']}.jsonl"
-            runs = []
-            for _ in range(args.repeat):
+        for round_ in range(args.repeat):  # interleaved, so a busy spell on a shared machine hits every config alike
+            for config in CONFIGS:
+                name = str(config["name"])
+                out = workdir / f"out-{config['engine']}-{config['workers']}.jsonl"
                 load = wait_until_quiet(args.quiet_load, args.quiet_timeout)
-                runs.append(run(config, data, out, args.chunk_size) | {"load_before": load})
-            best = max(runs, key=lambda r: r["run_rate"])
-            results[name] = best | {"wall_rate": max(r["wall_rate"] for r in runs), "wall_s": min(r["wall_s"] for r in runs)}
-            outputs[name] = out.read_bytes()
-            best = results[name]
-            print(f"  {name:<30} run {best['run_rate']:8.1f} articles/s   wall {best['wall_rate']:8.1f} articles/s"
-                  f"   ({best['wall_s']:.1f} s wall, {best['cpu_s']:.1f} s CPU, load before {best['load_before']:.2f})",
-                  flush=True)  # fmt: skip
+                runs[name].append(run(config, data, out, args.chunk_size) | {"load_before": load})
+                outputs[name] = out.read_bytes()
+                last = runs[name][-1]
+                print(f"  round {round_ + 1}: {name:<30} run {last['run_rate']:8.1f} articles/s   wall {last['wall_rate']:8.1f}"
+                      f" articles/s   ({last['wall_s']:.1f} s wall, {last['cpu_s']:.1f} s CPU, load before {load:.2f})",
+                      flush=True)  # fmt: skip
+        results: dict[str, dict[str, float]] = {}
+        for name, done in runs.items():
+            best = max(done, key=lambda r: r["run_rate"])
+            results[name] = best | {"wall_rate": max(r["wall_rate"] for r in done), "wall_s": min(r["wall_s"] for r in done)}
+            print(f"best: {name:<30} run {best['run_rate']:8.1f} articles/s   wall {results[name]['wall_rate']:8.1f} articles/s"
+                  f"   ({best['cpu_s']:.1f} s CPU)")  # fmt: skip
         one, two, dask = (results[str(c["name"])] for c in CONFIGS)
         identical = len(set(outputs.values())) == 1
         for key, label in (("run_rate", "run"), ("wall_rate", "wall")):
@@ -149,7 +153,8 @@ def main() -> int:
                   f"dask / local on 2 cores = {dask[key] / two[key]:.2f} (goal >= 0.85)")  # fmt: skip
         print(f"outputs identical across configurations: {identical}")
         if args.json:
-            args.json.write_text(json.dumps({"results": results, "identical": identical}, indent=2), encoding="utf-8")
+            record = {"results": results, "runs": runs, "identical": identical}
+            args.json.write_text(json.dumps(record, indent=2), encoding="utf-8")
         return 0 if identical else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace, job: Job, scorer: Scorer, state: RunState) ->
         else LocalEngine(args.artifact, job.max_chars, workers=args.workers)
     )
     outcome = run_job(job, state, sources, engine, progress_mode=args.progress, log_interval=args.log_interval)
-    sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.elapsed))
+    sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.scoring_seconds, outcome.total_seconds))
     return EXIT_ITEM_ERRORS if outcome.tally.errors else EXIT_OK
 
 

@@ -63,15 +63,16 @@ class Progress:
             self._bar = None
 
 
-def summary(tally: Tally, output: str, scored_now: int, elapsed: float) -> str:
+def summary(tally: Tally, output: str, scored_now: int, scoring_seconds: float, total_seconds: float) -> str:
     """The closing summary: items, errors, counts per level and this run's throughput."""
     levels = ", ".join(f"{level} {tally.levels.get(level, 0):,}" for level in LEVELS)
-    rate = scored_now / elapsed if elapsed > 0 else 0.0
+    rate = scored_now / scoring_seconds if scoring_seconds > 0 else 0.0
     return (
         f"batch: {tally.items:,} items -> {output}\n"
         f"  scored: {tally.items - tally.errors:,} ({levels})\n"
         f"  errors: {tally.errors:,}\n"
-        f"  throughput: {rate:,.1f} articles/s ({scored_now:,} items processed in this run in {_duration(elapsed)})\n"
+        f"  throughput: {rate:,.1f} articles/s ({scored_now:,} items processed in this run in {_duration(scoring_seconds)};"
+        f" {_duration(total_seconds)} with the engine's shutdown and writing the output)\n"
     )
 
 

@@ -21,7 +21,10 @@ class Outcome:
 
     tally: Tally
     processed: int
-    elapsed: float
+    scoring_seconds: float
+    """From the start of reading to the last chunk stored (engine start-up included, shutdown not)."""
+    total_seconds: float
+    """Also with the engine's shutdown and writing the output."""
 
 
 def run_job(
@@ -41,6 +44,7 @@ def run_job(
             for index, data in engine.run(todo):
                 state.write_chunk(index, data)
                 progress.advance(data.count(b"\n"))
+            scoring_seconds = progress.elapsed
     finally:
         progress.close()
     missing = [i for i in range(counter.n) if not state.chunk_path(i).is_file()]
@@ -48,7 +52,7 @@ def run_job(
         raise RuntimeError(f"chunks {missing[:5]} were not written; run again to resume")
     tally = write_output(state, counter.n, job.output, job.output_format)
     state.remove()
-    return Outcome(tally, progress.scored_now, progress.elapsed)
+    return Outcome(tally, progress.scored_now, scoring_seconds, progress.elapsed)
 
 
 def _items(job: Job, sources: list[Source]) -> Iterator[RawItem]:
