@@ -1,6 +1,7 @@
 """HTTP benchmarks of `misinfo-risk serve` (issue 3) on ~5 KB articles cut from ../shared/data at run time.
 
     python -m bench.http_bench all           # every part; prints Markdown for BENCHMARKS.md
+    python -m bench.http_bench ceiling       # scoring alone, 1 process vs 2 at once: what 2 cores can give here
     python -m bench.http_bench latency       # HTTP p50 (wrk, 1 keep-alive connection) vs in-process p50
     python -m bench.http_bench throughput    # req/s, p50/p99: 1 vs 2 workers, 16 and 2 connections, 1 vs 2 cores
     python -m bench.http_bench batch         # 1,000-article batches over one connection, server on 1 vs 2 cores
@@ -43,17 +44,28 @@ def median_run(runs: list[Run]) -> Run:
     return sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
 
 
-def measure(server: Server, path: Path, connections: int, seconds: int = SECONDS, repeats: int = REPEATS) -> Run:
+def measure(
+    server: Server, path: Path, connections: int, seconds: int = SECONDS, repeats: int = REPEATS
+) -> tuple[Run, list[Run]]:
+    """Median run and all runs; each wrk run opens new connections (so the kernel deals them out afresh)."""
     wrk(server.url + "/v1/score", path, connections=connections, seconds=2)  # warm-up
     runs = []
     for _ in range(repeats):
         wait_for_quiet()
-        runs.append(wrk(server.url + "/v1/score", path, connections=connections, seconds=seconds))
-    return median_run(runs)
+        mark = server.access_lines()
+        run = wrk(server.url + "/v1/score", path, connections=connections, seconds=seconds)
+        run.workers_used = server.workers_serving(since=mark)
+        runs.append(run)
+    return median_run(runs), runs
 
 
-def row(name: str, run: Run) -> str:
-    return f"| {name} | {run.rate:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | {run.busy:.0%} |"
+def row(name: str, run: Run, runs: list[Run]) -> str:
+    rates = sorted(r.rate for r in runs)
+    split = ", ".join(str(r.workers_used) for r in runs)
+    return (
+        f"| {name} | {run.rate:,.0f} | {rates[0]:,.0f}-{rates[-1]:,.0f} | {split} | {run.p50_ms:.2f} | {run.p99_ms:.2f} "
+        f"| {run.busy:.0%} |"
+    )
 
 
 def in_process_p50(articles: list[dict[str, Any]]) -> tuple[float, float]:
@@ -67,15 +79,15 @@ def in_process_p50(articles: list[dict[str, Any]]) -> tuple[float, float]:
     for a in parsed:
         scorer.score(a)
     pure, full = [], []
-    for _ in range(5):
-        for raw, a in zip(articles, parsed, strict=True):
+    for _ in range(5):  # separate loops: neither call warms the caches for the other
+        for a in parsed:
             t0 = time.perf_counter()
             scorer.score(a)
-            t1 = time.perf_counter()
+            pure.append(time.perf_counter() - t0)
+        for raw in articles:
+            t0 = time.perf_counter()
             score_items(scorer, [raw], max_chars=200_000)
-            t2 = time.perf_counter()
-            pure.append(t1 - t0)
-            full.append(t2 - t1)
+            full.append(time.perf_counter() - t0)
     return statistics.median(pure) * 1e3, statistics.median(full) * 1e3
 
 
@@ -94,7 +106,7 @@ def part_latency(work: Path) -> list[str]:
         ("1 worker, no pool (`--pool-workers 0`)", ("--pool-workers", "0")),
     ):
         with Server.serve(*options) as server:
-            run = measure(server, path, connections=1)
+            run, _ = measure(server, path, connections=1)
         lines.append(
             f"| HTTP POST /v1/score, {label}, 1 keep-alive connection (wrk) | {run.p50_ms:.3f} ms | {run.p50_ms / pure:.2f}x |"
         )
@@ -110,18 +122,21 @@ def part_throughput(work: Path) -> list[str]:
         ("1 worker, no pool, 2 cores", {"workers": 1, "options": ("--pool-workers", "0")}),
         ("2 workers, no pool, 2 cores", {"workers": 2, "options": ("--pool-workers", "0")}),
     ]
-    results: dict[tuple[str, int], Run] = {}
+    results: dict[tuple[str, int], tuple[Run, list[Run]]] = {}
     for name, config in configs:
         with Server.serve(*config.get("options", ()), workers=config["workers"], cpus=config.get("cpus")) as server:
             for connections in (16, 2):
                 results[(name, connections)] = measure(server, path, connections)
-    lines = ["| server | connections | req/s | p50 ms | p99 ms | machine busy |", "|---|---|---|---|---|---|"]
-    for (name, connections), run in results.items():
-        lines.append(row(f"{name} | {connections}", run))
+    lines = [
+        "| server | connections | req/s (median) | min-max | workers that served, per run | p50 ms | p99 ms | machine busy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (name, connections), (run, runs) in results.items():
+        lines.append(row(f"{name} | {connections}", run, runs))
     lines += ["", "| ratio | 16 connections | 2 connections |", "|---|---|---|"]
 
     def ratio(a: str, b: str) -> str:
-        return " | ".join(f"{results[(a, c)].rate / results[(b, c)].rate:.2f}x" for c in (16, 2))
+        return " | ".join(f"{results[(a, c)][0].rate / results[(b, c)][0].rate:.2f}x" for c in (16, 2))
 
     lines.append(f"| default server, 2 cores / 1 core | {ratio(configs[1][0], configs[0][0])} |")
     lines.append(f"| 2 workers / 1 worker (default, pool) | {ratio(configs[2][0], configs[1][0])} |")
@@ -205,13 +220,56 @@ def part_keepalive(work: Path) -> list[str]:
     return lines
 
 
-PARTS = {"latency": part_latency, "throughput": part_throughput, "batch": part_batch, "keepalive": part_keepalive}
+def score_loop(seconds: float) -> float:
+    """Runs in its own process: in-process scoring (validate + score + serialise) for `seconds`; articles/s."""
+    from model.scorer import load_scorer
+    from service.scoring import score_items
+
+    scorer = load_scorer()
+    articles = [a.model_dump(mode="json", exclude_none=True) for a in articles_5kb(200)]
+    for a in articles:
+        score_items(scorer, [a], max_chars=200_000)
+    count, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for a in articles:
+            score_items(scorer, [a], max_chars=200_000)
+        count += len(articles)
+    return count / (time.perf_counter() - t0)
+
+
+def part_ceiling(work: Path) -> list[str]:
+    """What two cores give for scoring alone on this machine: one scoring process, then two at once."""
+    argv = [sys.executable, "-m", "bench.http_bench", "_score_loop", "10"]
+    wait_for_quiet()
+    one = float(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    wait_for_quiet()
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    two = [float(p.communicate()[0]) for p in procs]
+    return [
+        "| in-process scoring, no HTTP | articles/s |",
+        "|---|---|",
+        f"| one process alone | {one:,.0f} |",
+        f"| two processes at once (each) | {two[0]:,.0f}, {two[1]:,.0f} |",
+        f"| **two / one** | **{sum(two) / one:.2f}x** |",
+    ]
+
+
+PARTS = {
+    "ceiling": part_ceiling,
+    "latency": part_latency,
+    "throughput": part_throughput,
+    "batch": part_batch,
+    "keepalive": part_keepalive,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "_batch_client":
         print(json.dumps(batch_client(args[1], Path(args[2]), int(args[3]))))
+        return
+    if args and args[0] == "_score_loop":
+        print(score_loop(float(args[1])))
         return
     parser = argparse.ArgumentParser(prog="python -m bench.http_bench")
     parser.add_argument("part", choices=[*PARTS, "all"])

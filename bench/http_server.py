@@ -28,9 +28,10 @@ class Server:
     def __init__(self, argv: list[str], *, workers: int, cpus: str | None = None, env: dict[str, str] | None = None) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("RISK_") and k != "PROMETHEUS_MULTIPROC_DIR"}
         prefix = ["taskset", "-c", cpus] if cpus else []
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
+        self.access = tempfile.NamedTemporaryFile(prefix="bench-access-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [*prefix, *argv], stdout=subprocess.DEVNULL, stderr=self.log, env=clean | (env or {}), start_new_session=True
+            [*prefix, *argv], stdout=self.access, stderr=self.log, env=clean | (env or {}), start_new_session=True
         )
         self.port = self._wait(workers)
 
@@ -75,6 +76,21 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         os.unlink(self.log.name)
+        os.unlink(self.access.name)
+
+    def access_lines(self) -> int:
+        """Number of access-log lines so far (a mark for `workers_serving`)."""
+        return len(Path(self.access.name).read_bytes().splitlines())
+
+    def workers_serving(self, since: int) -> str:
+        """How the requests logged after `since` were split across worker processes, e.g. "1+1" or "2+0"."""
+        counts: dict[int, int] = {}
+        for line in Path(self.access.name).read_bytes().splitlines()[since:]:
+            entry = json.loads(line)
+            if entry.get("route") == "/v1/score":
+                counts[entry["pid"]] = counts.get(entry["pid"], 0) + 1
+        shares = sorted(counts.values(), reverse=True)
+        return "/".join(f"{100 * n // max(1, sum(shares))}%" for n in shares) or "-"
 
     def __enter__(self) -> Server:
         return self
@@ -116,6 +132,7 @@ class Run:
     busy: float  # share of both CPUs busy during the run (server + load generator + anything else)
     generator_cpu: float  # CPU seconds used by the load generator itself
     seconds: float
+    workers_used: str = "-"  # share of the requests each worker process served, e.g. "52%/48%" or "100%"
 
 
 class LoadMeter:

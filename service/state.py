@@ -54,15 +54,19 @@ class ServiceState:
             pool = ScoringPool(
                 size=settings.scoring_processes, artifact_path=settings.artifact_path, max_chars=settings.max_article_chars
             )
-        pool_started = asyncio.create_task(pool.start()) if pool is not None else None
+        # the pool's processes load the model while this one does
+        pool_started = asyncio.ensure_future(pool.start() if pool is not None else asyncio.sleep(0))
         try:
             scorer = await loop.run_in_executor(None, load_scorer, settings.artifact_path)
             warmup = score_items(scorer, [WARMUP_ARTICLE], max_chars=settings.max_article_chars)
             if not isinstance(warmup.outcomes[0], Scored):
                 raise RuntimeError(f"the warm-up article was not scored: {warmup.outcomes[0]}")
-        finally:
-            if pool_started is not None:
-                await pool_started  # the processes load the model meanwhile; raises PoolStartError
+        except BaseException:
+            await asyncio.gather(pool_started, return_exceptions=True)
+            if pool is not None:
+                await pool.close()
+            raise
+        await pool_started  # raises PoolStartError (the pool has then stopped what it started)
         card_json = orjson.dumps(scorer.card.model_dump(mode="json"))
         state = cls(settings, scorer, pool, card_json, time.perf_counter() - began)
         logger.info(
