@@ -166,9 +166,13 @@ def test_stream_does_not_wait_for_the_client_to_read(small_stream: TestClient, c
         "server": ("127.0.0.1", 80),
         "state": {},
     }
+
+    async def run() -> None:
+        await asyncio.wait_for(app(scope, receive, send), timeout=60)  # type: ignore[arg-type]  # a dict is an ASGI scope
+
     portal = small_stream.portal
     assert portal is not None
-    portal.call(lambda: asyncio.wait_for(app(scope, receive, send), timeout=60))  # type: ignore[arg-type]
+    portal.call(run)
     lines = [json.loads(line) for line in b"".join(received).splitlines()]
     assert [line["id"] for line in lines] == [f"a-{i}" for i in range(48)]
     (finished,) = [r for r in caplog.records if r.getMessage() == "stream finished"]
