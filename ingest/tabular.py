@@ -6,9 +6,6 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from ingest.items import Columns, RawItem
 
 CSV_FIELD_LIMIT = 16 * 1024 * 1024  # characters per cell: far above any article the scorer accepts
@@ -68,6 +65,11 @@ def count_csv(path: Path, columns: Columns, *, delimiter: str = ",") -> int:
 
 def read_parquet(path: Path, source: str, columns: Columns) -> Iterator[RawItem]:
     """Yield one item per Parquet row, reading only the mapped columns, a batch at a time."""
+    # pyarrow is in the [batch] extra; importing it here keeps `ingest` (and the service's feed
+    # endpoint, which needs only the feed readers) importable without it.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         parquet = pq.ParquetFile(path)
         names = parquet.schema_arrow.names
@@ -89,6 +91,9 @@ def read_parquet(path: Path, source: str, columns: Columns) -> Iterator[RawItem]
 
 def count_parquet(path: Path) -> int:
     """How many items :func:`read_parquet` will yield (from the file's metadata)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         return int(pq.ParquetFile(path).metadata.num_rows)
     except (pa.ArrowException, OSError):
