@@ -45,6 +45,13 @@ class Progress:
             self.stream.write(self.status() + "\n")
             self.stream.flush()
 
+    def note(self, message: str) -> None:
+        """A line of information that does not break the progress bar."""
+        if self._bar is not None:
+            self._bar.write(message, file=self.stream)
+        elif self.mode != "off":
+            self.stream.write(message + "\n")
+
     def status(self) -> str:
         """One line: items done of total, rate of this run, ETA."""
         elapsed = max(time.monotonic() - self.started, 1e-9)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -38,8 +37,7 @@ def run_job(
     counter = _ChunkCounter()
     try:
         with engine:
-            if progress_mode != "off":
-                sys.stderr.write(f"batch: {total:,} items from {len(sources)} source(s); {engine.describe()}\n")
+            progress.note(f"batch: {total:,} items from {len(sources)} source(s); {engine.describe()}")
             todo = (chunk for chunk in counter.count(_chunks(_items(job, sources), job.chunk_size)) if chunk[0] not in done)
             for index, data in engine.run(todo):
                 state.write_chunk(index, data)
