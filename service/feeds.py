@@ -69,7 +69,7 @@ def _media_type(request: Request) -> str:
 
 
 def _invalid_feed(message: str) -> Problem:
-    return Problem(422, "invalid-request", f"The body is not a readable RSS or Atom feed: {message}", [
+    return Problem(422, "invalid-request", f"The feed in the body cannot be read: {message}", [
         FieldError("body", "invalid", message)
     ])  # fmt: skip
 

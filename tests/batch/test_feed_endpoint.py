@@ -102,7 +102,7 @@ def test_xml_attacks_are_refused(client: TestClient, tmp_path: Path) -> None:
 def test_a_url_in_the_body_is_not_fetched(client: TestClient, http_server: LoopbackServer) -> None:
     http_server.routes["/feed.xml"] = (200, {}, rss2(entries(1)))
     url = http_server.url("/feed.xml")
-    assert "not a readable RSS or Atom feed" in problem(post(client, url.encode()), 422, "invalid-request")["detail"]
+    assert "cannot be read: not an RSS or Atom feed" in problem(post(client, url.encode()), 422, "invalid-request")["detail"]
     assert http_server.hits == 0
 
 
