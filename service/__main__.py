@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.errors import ArtifactError
+from service.procstats import ROOT_ENV
 from service.settings import Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
@@ -69,6 +70,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def prepare_metrics_dir() -> Path | None:
     """Use PROMETHEUS_MULTIPROC_DIR (emptied of old *.db files) or create a temporary one; return it if created."""
+    os.environ[ROOT_ENV] = str(os.getpid())  # workers and pools inherit it: process metrics sum the tree
     existing = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if existing:
         directory = Path(existing)

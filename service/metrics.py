@@ -23,10 +23,11 @@ from collections import Counter as Tally
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, multiprocess
 from prometheus_client.exposition import choose_encoder
 
 from model.artifact import ModelCard
+from service.procstats import ServiceProcessCollector
 from service.scoring import ChunkResult, Rejected, Scored
 
 ENDPOINTS = ("single", "batch", "feed")
@@ -190,5 +191,8 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
         sweep_dead_processes(directory)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+        # the default process/platform metrics, made correct for several processes (see service.procstats)
+        registry.register(ServiceProcessCollector())
+        PlatformCollector(registry=registry)
     encoder, content_type = choose_encoder(accept or "")
     return encoder(registry), content_type
