@@ -18,7 +18,7 @@ from misinfo_risk.batch.engines import Engine, EngineError
 from misinfo_risk.batch.local_engine import LocalEngine
 from misinfo_risk.batch.plan import Job, UsageError, build_job, prepare_sources
 from misinfo_risk.batch.progress import summary
-from misinfo_risk.batch.runner import run_job
+from misinfo_risk.batch.runner import STOP, run_job
 from misinfo_risk.batch.state import RunState, StateMismatch
 from model.errors import ArtifactError
 from model.scorer import Scorer, load_scorer
@@ -121,17 +121,21 @@ def _fail(message: str, status: int) -> int:
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C: stop cleanly, keeping finished chunks for the resume."""
+    """Ctrl-C and SIGTERM stop the run cleanly at the next chunk boundary (see runner.StopRequest),
+    keeping finished chunks for the resume; a second signal stops at once."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        STOP.request()
 
+    STOP.reset()
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        STOP.reset()

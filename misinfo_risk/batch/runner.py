@@ -26,6 +26,34 @@ class Outcome:
     """Also with the engine's shutdown and writing the output."""
 
 
+class StopRequest:
+    """Ctrl-C / SIGTERM delivered at a safe point between chunks.
+
+    The default handler raises KeyboardInterrupt wherever the main thread happens to be; inside a
+    finaliser (e.g. a Dask future's __del__) Python prints it as "Exception ignored" and carries on,
+    so the run would not stop. The batch command's handler calls request() instead; the runner calls
+    check() after each stored chunk. A second signal raises at once (for a stuck engine).
+    """
+
+    def __init__(self) -> None:
+        self.requested = 0
+
+    def request(self) -> None:
+        self.requested += 1
+        if self.requested > 1:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def reset(self) -> None:
+        self.requested = 0
+
+
+STOP = StopRequest()
+
+
 def run_job(
     job: Job, state: RunState, sources: list[Source], engine: Engine, *, progress_mode: str, log_interval: float
 ) -> Outcome:
@@ -42,9 +70,11 @@ def run_job(
             for index, data in engine.run(todo):
                 state.write_chunk(index, data)
                 progress.advance(data.count(b"\n"))
+                STOP.check()
             scoring_seconds = progress.elapsed
     finally:
         progress.close()
+    STOP.check()  # a Ctrl-C during the last chunk still stops before the output is assembled
     missing = [i for i in range(counter.n) if not state.chunk_path(i).is_file()]
     if missing:
         raise RuntimeError(f"chunks {missing[:5]} were not written; run again to resume")
