@@ -37,8 +37,8 @@ class Scorer:
     def __init__(self, pipeline: Pipeline, card: ModelCard) -> None:
         try:
             union = pipeline.named_steps["features"]
-            terms = dict(union.transformer_list)["terms"]
-            signals = dict(union.transformer_list)["signals"]
+            steps = dict(union.transformer_list)
+            terms, signals = steps["terms"], steps["signals"]
             classifier = pipeline.named_steps["classifier"]
         except (KeyError, AttributeError, TypeError) as exc:
             raise ArtifactError(f"pipeline of artifact {card.version} does not have the expected steps: {exc}") from exc

@@ -12,7 +12,6 @@ from sklearn.pipeline import Pipeline
 
 from model.artifact import ModelCard, Thresholds, library_versions
 from model.document import Doc
-from model.heuristics import registered_names
 from model.pipeline import build_pipeline
 from training.data import Dataset, split_dataset
 from training.evaluate import by_dataset, choose_thresholds, figures, predict, reliability, roc_points, signal_firing
@@ -167,4 +166,4 @@ def run_protocol(dataset: Dataset, hp: dict[str, Any], *, full: bool = True) -> 
     return pipeline, card, plots
 
 
-__all__ = ["DEFAULT_HYPERPARAMETERS", "fit", "registered_names", "run_protocol"]
+__all__ = ["DEFAULT_HYPERPARAMETERS", "fit", "run_protocol"]
