@@ -94,7 +94,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "workers": settings.workers,
-        "loop": "uvloop" if have_uvloop else "asyncio",
+        "loop": _loop(settings, have_uvloop),
         "http": "httptools" if have_httptools else "h11",
         "lifespan": "on",
         "log_config": log_config(settings.log_level),
@@ -103,6 +103,26 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_graceful_shutdown": settings.shutdown_timeout,
         "timeout_keep_alive": settings.keep_alive_timeout,
     }
+
+
+def _loop(settings: Settings, have_uvloop: bool) -> str:
+    """uvloop; with several workers, uvloop with least-connections accepting (service.balance)."""
+    if not have_uvloop:
+        return "asyncio"
+    return "service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
+
+
+def prepare_accept_board(settings: Settings) -> Path | None:
+    """With several workers, create the shared board service.balance uses to deal out connections."""
+    if settings.workers < 2:
+        return None
+    from service.balance import BOARD_ENV, Board
+
+    handle, name = tempfile.mkstemp(prefix="misinfo-risk-accept-")
+    os.close(handle)
+    Board.create(Path(name))
+    os.environ[BOARD_ENV] = name
+    return Path(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     created = prepare_metrics_dir()
+    board = prepare_accept_board(settings)
     try:
         uvicorn.run(APP, **uvicorn_options(settings))
     except SystemExit as exc:  # uvicorn exits with 3 when the app fails to start
@@ -130,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
+        if board is not None:
+            board.unlink(missing_ok=True)
     return EXIT_OK
 
 

@@ -20,7 +20,7 @@ import orjson
 from model.scorer import Scorer, load_scorer
 from service.pool import PoolUnavailable, ScoringPool
 from service.scoring import WARMUP_ARTICLE, ChunkResult, Scored, score_items
-from service.settings import Settings
+from service.settings import Settings, usable_cpus
 
 logger = logging.getLogger("misinfo_risk.state")
 
@@ -41,6 +41,8 @@ class ServiceState:
     pool: ScoringPool | None
     card_json: bytes
     warmup_seconds: float
+    workers_fill_cores: bool = False
+    """At least one web worker per usable CPU: single articles are scored in the web worker."""
     _last_client: object = None
     _last_switch: float = float("-inf")
 
@@ -69,6 +71,7 @@ class ServiceState:
         await pool_started  # raises PoolStartError (the pool has then stopped what it started)
         card_json = orjson.dumps(scorer.card.model_dump(mode="json"))
         state = cls(settings, scorer, pool, card_json, time.perf_counter() - began)
+        state.workers_fill_cores = settings.workers >= usable_cpus()
         logger.info(
             "model loaded",
             extra={
@@ -107,9 +110,12 @@ class ServiceState:
         While this worker serves a single client, a short article is scored right here on the
         event loop: no hand-off, the lowest latency. Once another client has been seen within
         CONCURRENCY_WINDOW seconds, articles go to the pool, so concurrent clients use every core
-        even when the kernel gave all their connections to this one worker.
+        even though all their connections came to this one worker. With at least one web worker
+        per core, connections are dealt out evenly (service.balance) and each worker scores its
+        clients' articles itself: the cores are used without the hand-off (the pool then serves
+        batches and feeds only).
         """
-        if _is_short(item) and (self.pool is None or not self._concurrent(client)):
+        if _is_short(item) and (self.pool is None or self.workers_fill_cores or not self._concurrent(client)):
             return score_items(self.scorer, [item], max_chars=self.settings.max_article_chars)
         return await self.submit([item])
 

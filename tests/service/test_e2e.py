@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
+import uvloop
 
+from service.balance import BalancedLoop
 from tests.service.conftest import article_dict
 from tests.service.server import RawStream, ServeProcess, rss_bytes
 
@@ -38,8 +42,53 @@ def test_every_worker_runs_uvloop(two_workers: ServeProcess) -> None:
     """
     loaded = [e for e in two_workers.logs() if e["msg"] == "model loaded"]
     assert len({e["pid"] for e in loaded}) == 2
-    assert {e["event_loop"] for e in loaded} == {"uvloop.Loop"}
+    assert {e["event_loop"] for e in loaded} == {"service.balance.BalancedLoop"}
+    assert issubclass(BalancedLoop, uvloop.Loop)
     assert all(e["pool_processes"] == 1 for e in loaded)
+
+
+def test_connections_are_dealt_out_evenly_between_workers(two_workers: ServeProcess) -> None:
+    """Four keep-alive connections opened at once: each worker gets two (uvloop alone gives one worker all four).
+
+    Each connection then sends two requests; the access log says which worker answered each.
+    """
+    conns = [socket.create_connection(("127.0.0.1", two_workers.port), timeout=60) for _ in range(4)]
+    try:
+        for round_ in range(2):
+            for i, conn in enumerate(conns):
+                request_id = f"balance-{i}-{round_}"
+                body = json.dumps({"text": "The council approved the budget, officials said."}).encode()
+                conn.sendall(
+                    b"POST /v1/score HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                    + f"x-request-id: {request_id}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                assert _read_response(conn).startswith(b"HTTP/1.1 200")
+    finally:
+        for conn in conns:
+            conn.close()
+    two_workers.wait_for(lambda: len(_balance_lines(two_workers)) >= 8, "the access log lines")
+    pid_of = {e["request_id"]: e["pid"] for e in _balance_lines(two_workers)}
+    for i in range(4):  # a connection stays with the worker that accepted it
+        assert pid_of[f"balance-{i}-0"] == pid_of[f"balance-{i}-1"]
+    per_worker = Counter(pid_of[f"balance-{i}-0"] for i in range(4))
+    assert sorted(per_worker.values()) == [2, 2], per_worker
+
+
+def _balance_lines(server: ServeProcess) -> list[dict[str, object]]:
+    return [e for e in server.logs("stdout") if str(e.get("request_id", "")).startswith("balance-")]
+
+
+def _read_response(conn: socket.socket) -> bytes:
+    """One HTTP/1.1 response with a content-length (what the service sends for JSON)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+    while len(rest) < length:
+        rest += conn.recv(65536)
+    return head
 
 
 def test_scoring_over_http_is_counted_by_metrics_from_both_workers(two_workers: ServeProcess) -> None:
@@ -56,9 +105,10 @@ def test_scoring_over_http_is_counted_by_metrics_from_both_workers(two_workers: 
             sent += 1
             two_workers.wait_for(lambda n=sent: len(score_lines(two_workers)) >= n, "the access log line")  # type: ignore[misc]
         assert served_by(two_workers) == two_workers.worker_pids()
+        total = len(score_lines(two_workers))  # with other tests' requests to this server
         for _ in range(4):  # whichever worker answers the scrape sees both workers' counts
             exposition = http.get("/metrics", headers={"connection": "close"}).text
-            assert f'risk_http_requests_total{{method="POST",route="/v1/score",status_class="2xx"}} {float(sent)}' in exposition
+            assert f'risk_http_requests_total{{method="POST",route="/v1/score",status_class="2xx"}} {float(total)}' in exposition
             assert "risk_articles_scored_total" in exposition and "risk_model_info{" in exposition
     everything = "\n".join(two_workers.stdout + two_workers.stderr)
     assert SECRET not in everything, "article text must never reach the logs"

@@ -37,7 +37,14 @@ def test_uvicorn_runs_uvloop_and_httptools(clean_env: pytest.MonkeyPatch) -> Non
     """Guards the ~40 ms keep-alive stall: asyncio's loop does not set TCP_NODELAY on sockets that
     several workers inherit, so every keep-alive response waits for a delayed ACK. uvloop always sets it."""
     options = uvicorn_options(Settings(workers=2))
-    assert (options["loop"], options["http"], options["factory"], options["workers"]) == ("uvloop", "httptools", True, 2)
+    # several workers: uvloop with least-connections accepting (it sets TCP_NODELAY itself, see test_balance)
+    assert (options["loop"], options["http"], options["factory"], options["workers"]) == (
+        "service.balance:BalancedLoop",
+        "httptools",
+        True,
+        2,
+    )
+    assert uvicorn_options(Settings(workers=1))["loop"] == "uvloop"
     assert options["timeout_graceful_shutdown"] == 30.0
     assert options["access_log"] is False  # the structured access log replaces uvicorn's
 
