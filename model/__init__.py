@@ -10,18 +10,45 @@ A triage score, not a verdict: it says how much an article reads like the fake o
 articles the model was trained on, and why.
 """
 
-from model.artifact import SHIPPED_ARTIFACT, ModelCard, Thresholds, load_artifact, save_artifact
-from model.errors import ArtifactError, InvalidArticle, ModelError, UnknownHeuristic
-from model.scorer import Scorer, load_scorer, score
-from model.types import (
-    MAX_ARTICLE_CHARS,
-    Article,
-    Evidence,
-    RiskAssessment,
-    Signal,
-    TermContribution,
-    parse_article,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from model.artifact import SHIPPED_ARTIFACT, ModelCard, Thresholds, load_artifact, save_artifact
+    from model.errors import ArtifactError, InvalidArticle, ModelError, UnknownHeuristic
+    from model.scorer import Scorer, load_scorer, score
+    from model.types import (
+        MAX_ARTICLE_CHARS,
+        Article,
+        Evidence,
+        RiskAssessment,
+        Signal,
+        TermContribution,
+        parse_article,
+    )
+
+# Imported on first use (PEP 562): `import model.errors` or `model.types` must not pull in
+# scikit-learn, so commands that do not score (and the batch command, which starts its worker
+# processes first) start quickly.
+_HOMES = {
+    "model.artifact": ("SHIPPED_ARTIFACT", "ModelCard", "Thresholds", "load_artifact", "save_artifact"),
+    "model.errors": ("ArtifactError", "InvalidArticle", "ModelError", "UnknownHeuristic"),
+    "model.scorer": ("Scorer", "load_scorer", "score"),
+    "model.types": ("MAX_ARTICLE_CHARS", "Article", "Evidence", "RiskAssessment", "Signal", "TermContribution", "parse_article"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "1.0.0"
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,10 @@ class Scorer:
         """Score a batch in one vectorised pass; results are in input order."""
         if not articles:
             return []
+        with collector_paused():
+            return self._score_many(articles)
+
+    def _score_many(self, articles: Sequence[Article]) -> list[RiskAssessment]:
         docs = [Doc(a) for a in articles]
         term_x = self._terms.transform(docs)
         signal_x = self._signals.transform(docs)
@@ -135,6 +141,29 @@ def _evidence(doc: Doc, hits: Sequence[Hit]) -> list[Evidence]:
         a, b = section.original_span(hit.start, hit.end)
         out.append(Evidence(section=hit.section, start=a, end=b, text=section.orig[a:b]))
     return out
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block (restored afterwards, also on errors).
+
+    Scoring allocates hundreds of thousands of small containers (tokens, spans, phrase hits) that
+    reference counting frees as soon as an article is done; none of them form cycles. They still
+    trigger the collector: ~320 young and ~2.5 full collections per 500 articles, and each full
+    collection walks every object the batch and the loaded libraries hold (~100,000 of them).
+    Measured on 500-article chunks (`python -m bench.gc_pause`): 0.71 s per chunk with the collector
+    running, 0.43 s paused (1.64x).
+    Cycles made meanwhile are collected by the first collection after the block. With several
+    threads scoring at once, the collector comes back when the first of them finishes.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def load_scorer(path: Path | str | None = None) -> Scorer:

@@ -9,20 +9,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from ingest.feeds import DEFAULT_MAX_FEED_BYTES
 from ingest.items import Columns
 from ingest.sources import FORMATS, ReadOptions
-from misinfo_risk.batch.dask_engine import DaskEngine
-from misinfo_risk.batch.engines import Engine, EngineError
+from misinfo_risk.batch.dask_engine import LocalClusterStarter
+from misinfo_risk.batch.engines import Engine, EngineError, default_workers
 from misinfo_risk.batch.local_engine import LocalEngine
-from misinfo_risk.batch.plan import Job, UsageError, build_job, prepare_sources
-from misinfo_risk.batch.progress import summary
-from misinfo_risk.batch.runner import STOP, run_job
-from misinfo_risk.batch.state import RunState, StateMismatch
 from model.errors import ArtifactError
-from model.scorer import Scorer, load_scorer
 from model.types import MAX_ARTICLE_CHARS
+
+if TYPE_CHECKING:
+    from misinfo_risk.batch.plan import Job
+    from misinfo_risk.batch.state import RunState
+    from model.scorer import Scorer
+
+# The scoring stack (scikit-learn, pyarrow, Dask) is imported inside main(), after the local
+# engine's worker processes (or a LocalCluster, in a background thread) have been started: they
+# import it too, and on a multi-core machine the start-ups then overlap instead of following
+# each other.
 
 EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE, EXIT_ARTIFACT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 DEFAULT_CHUNK_SIZE = 500
@@ -61,6 +67,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `misinfo-risk batch`; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1", EXIT_USAGE)
+    local = cluster = None
+    if args.engine == "local":
+        local = LocalEngine(args.artifact, args.max_chars, workers=args.workers)
+        local.start()
+    elif not args.scheduler:
+        cluster = LocalClusterStarter(args.workers or default_workers())
+    try:
+        return _main(args, local, cluster)
+    finally:
+        if local is not None:
+            local.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClusterStarter | None) -> int:
+    from misinfo_risk.batch.plan import UsageError
+    from misinfo_risk.batch.state import RunState, StateMismatch
+    from model.scorer import load_scorer
+
     try:
         job = _job(args)
         scorer = load_scorer(args.artifact)
@@ -71,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     state = RunState(job.output)
     try:
         with _sigterm_as_interrupt():
-            return _run(args, job, scorer, state)
+            return _run(args, job, scorer, state, local, cluster)
     except StateMismatch as exc:
         return _fail(str(exc), EXIT_USAGE)
     except EngineError as exc:
@@ -83,8 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _job(args: argparse.Namespace) -> Job:
-    if args.workers is not None and args.workers < 1:
-        raise UsageError("--workers must be at least 1")
+    from misinfo_risk.batch.plan import UsageError, build_job
+
     try:
         columns = Columns.parse(args.column)
     except ValueError as exc:
@@ -96,7 +124,18 @@ def _job(args: argparse.Namespace) -> Job:
     )  # fmt: skip
 
 
-def _run(args: argparse.Namespace, job: Job, scorer: Scorer, state: RunState) -> int:
+def _run(
+    args: argparse.Namespace,
+    job: Job,
+    scorer: Scorer,
+    state: RunState,
+    local: LocalEngine | None,
+    cluster: LocalClusterStarter | None,
+) -> int:
+    from misinfo_risk.batch.plan import prepare_sources
+    from misinfo_risk.batch.progress import summary
+    from misinfo_risk.batch.runner import run_job
+
     manifest = job.manifest(scorer)
     resuming = state.open(manifest, restart=args.restart)
     sources = prepare_sources(job, state, resuming=resuming)
@@ -104,11 +143,15 @@ def _run(args: argparse.Namespace, job: Job, scorer: Scorer, state: RunState) ->
         state.commit_manifest(manifest)
     else:
         sys.stderr.write(f"batch: resuming the interrupted run in {state.root}\n")
-    engine: Engine = (
-        DaskEngine(scorer, job.max_chars, scheduler=args.scheduler, workers=args.workers)
-        if args.engine == "dask"
-        else LocalEngine(args.artifact, job.max_chars, workers=args.workers)
-    )
+    engine: Engine
+    if local is not None:
+        engine = local
+    else:
+        from misinfo_risk.batch.dask_engine import DaskEngine
+
+        engine = DaskEngine(
+            scorer, job.max_chars, scheduler=args.scheduler, workers=args.workers, artifact=args.artifact, starter=cluster
+        )
     outcome = run_job(job, state, sources, engine, progress_mode=args.progress, log_interval=args.log_interval)
     sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.scoring_seconds, outcome.total_seconds))
     return EXIT_ITEM_ERRORS if outcome.tally.errors else EXIT_OK
@@ -123,6 +166,8 @@ def _fail(message: str, status: int) -> int:
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Ctrl-C and SIGTERM stop the run cleanly at the next chunk boundary (see runner.StopRequest),
     keeping finished chunks for the resume; a second signal stops at once."""
+
+    from misinfo_risk.batch.runner import STOP
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         STOP.request()

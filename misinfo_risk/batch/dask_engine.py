@@ -3,19 +3,118 @@
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
-from misinfo_risk.batch.rows import score_chunk
-from model.scorer import Scorer
+
+if TYPE_CHECKING:
+    from model.scorer import Scorer
 
 SCATTER_ABOVE_BYTES = 8 * 1024 * 1024  # Dask warns about task graphs over 10 MB: larger chunks are scattered
 
 
 def score_pickled_chunk(scorer: Scorer, payload: bytes, max_chars: int) -> bytes:
     """The task run on a worker: a pickled list of items in, JSON Lines rows out."""
+    from misinfo_risk.batch.rows import score_chunk
+
+    return score_chunk(scorer, pickle.loads(payload), max_chars)
+
+
+LOCAL_CLUSTER_CONFIG = {
+    # the workers' statistical profiler costs CPU time and is not needed here
+    "distributed.worker.profile.enabled": False,
+    # workers are forked from a server that has already imported distributed, scikit-learn and
+    # the scorer's modules (see _preload_forkserver): each worker then starts in a fraction of a
+    # second instead of importing them all again
+    "distributed.worker.multiprocessing-method": "forkserver",
+    # on a machine whose every core scores, the monitors' polling is taken from scoring
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.disk": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing": False,  # every worker holds two chunks at most
+}
+_SCORER_MODULES = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "model.scorer", "misinfo_risk.batch.rows"]
+
+
+def _preload_forkserver() -> None:
+    """Add the scoring modules to what Dask's forkserver imports before it forks workers."""
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # lets Dask set its own preload list first (it does so once per process)
+    preload = list(getattr(forkserver._forkserver, "_preload_modules", None) or [])
+    forkserver.set_forkserver_preload(preload + [m for m in _SCORER_MODULES if m not in preload])
+
+
+class LocalClusterStarter:
+    """Starts a LocalCluster in a background thread, so the batch command can go on loading the
+    model and counting the input meanwhile (its workers take a second or two to start).
+
+        starter = LocalClusterStarter(workers=2)   # returns at once
+        cluster = starter.result()                 # waits; raises what the start raised
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._cluster: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, name="start-local-cluster", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            import dask
+            from distributed import LocalCluster
+
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                _preload_forkserver()
+                # dashboard ":0": a free port, so no clash with another cluster on this machine
+                self._cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+                )
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for the cluster
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._cluster
+
+    def close(self) -> None:
+        """Stop the cluster if it was started but never handed out."""
+        self._thread.join()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+_LOADED: dict[tuple[str | None, str], Scorer] = {}
+
+
+def score_with_artifact(artifact: str | None, pipeline_sha256: str, payload: bytes, max_chars: int) -> bytes:
+    """The task on a LocalCluster worker: the scorer is loaded from the artifact on this machine, once per process.
+
+    Loading in the worker (instead of receiving the scorer from the client) lets the workers
+    import scikit-learn and load the model while the client is already reading and sending
+    chunks. `pipeline_sha256` pins the exact model the client planned the run with.
+    """
+    from misinfo_risk.batch.rows import score_chunk
+    from model.scorer import load_scorer
+
+    key = (artifact, pipeline_sha256)
+    scorer = _LOADED.get(key)
+    if scorer is None:
+        scorer = load_scorer(artifact)
+        if scorer.card.pipeline_sha256 != pipeline_sha256:
+            raise RuntimeError(f"the artifact at {artifact or 'the shipped path'} changed during the run")
+        _LOADED.clear()
+        scorer = _LOADED[key] = scorer
     return score_chunk(scorer, pickle.loads(payload), max_chars)
 
 
@@ -25,11 +124,23 @@ class DaskEngine:
     The client reads the inputs and ships each chunk to the cluster, so workers need the
     `misinfo-risk` package (same versions) but neither the input files nor the artifact.
     With no scheduler address a `LocalCluster` with one single-threaded worker process per core
-    is started (its workers' statistical profiler is off: it costs CPU time, not needed here).
+    is started (its workers' statistical profiler is off: it costs CPU time, not needed here);
+    its workers load the artifact themselves (same machine), overlapping their start-up with
+    the client's reading instead of waiting for the scorer to be broadcast.
     """
 
-    def __init__(self, scorer: Scorer, max_chars: int, scheduler: str | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        scorer: Scorer,
+        max_chars: int,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        artifact: Path | None = None,
+        starter: LocalClusterStarter | None = None,
+    ) -> None:
         self.scorer = scorer
+        self.artifact = artifact
+        self._starter = starter
         self.max_chars = max_chars
         self.scheduler = scheduler
         self.workers = workers or default_workers()
@@ -39,21 +150,19 @@ class DaskEngine:
         self._pending: dict[str, tuple[int, Any]] = {}
 
     def __enter__(self) -> DaskEngine:
-        import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         try:
             if self.scheduler:
                 self._client = Client(self.scheduler)
             else:
-                with dask.config.set({"distributed.worker.profile.enabled": False}):
-                    # ":0": the scheduler's HTTP server always starts; a free port avoids clashing with other clusters
-                    self._cluster = LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-                    )
+                starter = self._starter or LocalClusterStarter(self.workers)
+                self._starter = None
+                self._cluster = starter.result()
                 self._client = Client(self._cluster)
             self.workers = max(1, sum(self._client.nthreads().values()))
-            self._scattered_scorer = self._client.scatter(self.scorer, broadcast=True, hash=False)
+            if self.scheduler:  # remote workers may not have the artifact: send them the scorer
+                self._scattered_scorer = self._client.scatter(self.scorer, broadcast=True, hash=False)
         except (OSError, TimeoutError) as exc:
             self.__exit__(None, None, None)
             raise EngineError(f"cannot reach the Dask scheduler {self.scheduler or '(LocalCluster)'}: {exc}") from exc
@@ -70,14 +179,18 @@ class DaskEngine:
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()
-        self._client = self._cluster = self._scattered_scorer = None
+        if self._starter is not None:  # never entered
+            self._starter.close()
+        self._client = self._cluster = self._scattered_scorer = self._starter = None
 
     def describe(self) -> str:
         client = self._client
         if client is None:
             return "Dask engine (not connected)"
-        where = f"scheduler {self.scheduler}" if self.scheduler else "a LocalCluster"
-        return f"Dask engine on {where}, {self.workers} worker thread(s), dashboard {client.dashboard_link}"
+        if self.scheduler:
+            where = f"scheduler {self.scheduler}"
+            return f"Dask engine on {where}, {self.workers} worker thread(s), dashboard {client.dashboard_link}"
+        return f"Dask engine on a LocalCluster, {self.workers} worker process(es)"
 
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[int, bytes]]:
         from distributed import as_completed
@@ -92,13 +205,20 @@ class DaskEngine:
                 payload: Any = pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
                 if len(payload) > SCATTER_ABOVE_BYTES:
                     payload = client.scatter(payload, hash=False)
-                future = client.submit(score_pickled_chunk, self._scattered_scorer, payload, self.max_chars, pure=False)
+                future = self._submit(client, payload)
                 pending[future.key] = (index, future)
                 finished.add(future)
             if not pending:
                 return
             future = next(finished)
             yield pending.pop(future.key)[0], _result(future)
+
+    def _submit(self, client: Any, payload: Any) -> Any:
+        if self._scattered_scorer is not None:
+            return client.submit(score_pickled_chunk, self._scattered_scorer, payload, self.max_chars, pure=False)
+        artifact = None if self.artifact is None else str(self.artifact.resolve())
+        sha = self.scorer.card.pipeline_sha256
+        return client.submit(score_with_artifact, artifact, sha, payload, self.max_chars, pure=False)
 
 
 def _result(future: Any) -> bytes:

@@ -12,12 +12,15 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ingest.items import RawItem
 from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
-from misinfo_risk.batch.rows import score_chunk
-from model.scorer import Scorer, load_scorer
 
+if TYPE_CHECKING:
+    from model.scorer import Scorer
+
+# Light at import time: the batch command starts this pool before importing scikit-learn itself.
 _WORKER_SCORER: Scorer | None = None
 
 
@@ -27,6 +30,8 @@ def _init_worker(artifact: Path | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    from model.scorer import load_scorer
+
     _WORKER_SCORER = load_scorer(artifact)
 
 
@@ -37,7 +42,13 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
+def _ready() -> None:
+    """A no-op task: submitting one per worker makes the pool start them all at once."""
+
+
 def _score_in_worker(items: Sequence[RawItem], max_chars: int) -> bytes:
+    from misinfo_risk.batch.rows import score_chunk
+
     assert _WORKER_SCORER is not None, "worker initializer did not run"
     return score_chunk(_WORKER_SCORER, items, max_chars)
 
@@ -52,13 +63,27 @@ class LocalEngine:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalEngine:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the worker processes (if not yet started); they load the model in the background."""
+        if self._pool is not None:
+            return
         # spawn: workers start clean (no copied threads or locks from the parent)
         self._pool = ProcessPoolExecutor(
             self.workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(self.artifact,)
         )
-        return self
+        # Start every worker now (the pool would start them one submit at a time): they import
+        # scikit-learn and load the model while this process counts and reads the input.
+        for _ in range(self.workers):
+            self._pool.submit(_ready)
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def close(self) -> None:
+        """Stop the workers (unfinished chunks are dropped; finished ones were stored)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

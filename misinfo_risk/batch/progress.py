@@ -17,12 +17,19 @@ class Progress:
     """Counts scored items against the total; shows a bar on a TTY, or a log line every `interval` s."""
 
     def __init__(
-        self, total: int, initial: int, *, mode: str = "auto", interval: float = 10.0, stream: TextIO | None = None
+        self,
+        total: int,
+        initial: int,
+        *,
+        mode: str = "auto",
+        interval: float = 10.0,
+        stream: TextIO | None = None,
+        started: float | None = None,
     ) -> None:
         self.stream = stream or sys.stderr
         self.total = total
         self.done = initial
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started  # a time.monotonic() reading
         self.scored_now = 0
         self.interval = interval
         if mode == "auto":

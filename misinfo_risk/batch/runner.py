@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -59,12 +60,14 @@ def run_job(
 ) -> Outcome:
     """Score every chunk not already in `state`, then write the output and remove the state."""
     done = state.done_chunks()
-    total = sum(count_source(source, job.options) for source in sources)
-    already = sum(state.chunk_path(i).read_bytes().count(b"\n") for i in done)
-    progress = Progress(total, already, mode=progress_mode, interval=log_interval)
     counter = _ChunkCounter()
+    progress: Progress | None = None
+    began = time.monotonic()  # the run's clock includes the engine's start-up
     try:
-        with engine:
+        with engine:  # started first: its workers start up while the input is counted
+            total = sum(count_source(source, job.options) for source in sources)
+            already = sum(state.chunk_path(i).read_bytes().count(b"\n") for i in done)
+            progress = Progress(total, already, mode=progress_mode, interval=log_interval, started=began)
             progress.note(f"batch: {total:,} items from {len(sources)} source(s); {engine.describe()}")
             todo = (chunk for chunk in counter.count(_chunks(_items(job, sources), job.chunk_size)) if chunk[0] not in done)
             for index, data in engine.run(todo):
@@ -73,7 +76,8 @@ def run_job(
                 STOP.check()
             scoring_seconds = progress.elapsed
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     STOP.check()  # a Ctrl-C during the last chunk still stops before the output is assembled
     missing = [i for i in range(counter.n) if not state.chunk_path(i).is_file()]
     if missing:

@@ -49,3 +49,38 @@ def test_unreachable_scheduler_is_an_engine_error(tmp_path: Path, tiny_artifact:
                        "--output", str(tmp_path / "out.jsonl")])  # fmt: skip
     assert status == 4
     assert f"cannot reach the Dask scheduler {address}" in capsys.readouterr().err
+
+
+def test_an_existing_cluster_given_by_address_gets_the_scorer_sent_and_gives_the_local_output(
+    tmp_path: Path, tiny_artifact: Path
+) -> None:
+    """--scheduler ADDRESS: workers that may not see the artifact receive the scorer from the client."""
+    from distributed import LocalCluster
+
+    source = corpus(tmp_path / "corpus.jsonl", 300)
+    common = [str(source), "--artifact", str(tiny_artifact), "--chunk-size", "40", "--progress", "off"]
+    local = tmp_path / "local.jsonl"
+    assert main([*common, "--output", str(local)]) == 1
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        out = tmp_path / "remote.jsonl"
+        assert main([*common, "--engine", "dask", "--scheduler", cluster.scheduler_address, "--output", str(out)]) == 1
+    assert out.read_bytes() == local.read_bytes()
+
+
+def test_a_started_local_cluster_that_is_never_used_is_stopped() -> None:
+    from misinfo_risk.batch.dask_engine import LocalClusterStarter
+
+    starter = LocalClusterStarter(1)
+    cluster = starter.result()
+    assert cluster.status.name == "running"
+    starter.close()
+    assert cluster.status.name == "closed"
+
+
+def test_a_worker_refuses_an_artifact_that_changed_since_the_run_was_planned(tiny_artifact: Path) -> None:
+    import pickle
+
+    from misinfo_risk.batch.dask_engine import score_with_artifact
+
+    with pytest.raises(RuntimeError, match="changed during the run"):
+        score_with_artifact(str(tiny_artifact), "0" * 64, pickle.dumps([]), 1_000)

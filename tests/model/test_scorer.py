@@ -83,3 +83,39 @@ def test_shipped_artifact_flags_the_fabricated_story() -> None:
     assert evidence["absent_official_comment"] == ["has yet to comment officially"]
     assert {"terabytes of data", "£200 million"} <= set(evidence["inflated_figures"])
     assert np.isfinite(result.score)
+
+
+def test_scoring_pauses_the_garbage_collector_and_restores_it(scorer: Scorer) -> None:
+    """The collector is off while a batch is scored (it cost ~40% of the time) and back on afterwards,
+    also when scoring fails; a caller that had switched it off keeps it off."""
+    import gc
+
+    from model.scorer import collector_paused
+
+    article = parse_article({"text": "Officials confirmed the figures on Tuesday, a spokesperson said."})
+    assert gc.isenabled()
+    scorer.score_many([article, article])
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), collector_paused():
+        assert not gc.isenabled()
+        raise ZeroDivisionError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        scorer.score(article)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_importing_the_model_package_does_not_load_scikit_learn() -> None:
+    """`import model.errors` (what the CLI and the batch command import first) stays light; names load on use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, model.errors, model; assert 'sklearn' not in sys.modules; "
+        "from model import load_scorer, Article, ModelCard; assert 'sklearn' in sys.modules; "
+        "assert all(getattr(model, n) is not None for n in model.__all__)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
