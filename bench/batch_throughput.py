@@ -5,12 +5,13 @@
 
 Each configuration runs the real command in a subprocess (`python -m misinfo_risk batch ... --restart`),
 pinned with `taskset` to the cores it may use. Two figures per run:
-- "run articles/s": from the command's own summary: items / time from the start of scoring to the
-  last chunk stored (includes starting the worker processes or the LocalCluster, excludes writing
-  the final file and the interpreter start);
+- "run articles/s": from the command's own summary: items / time from the start of the run (counting
+  the input) to the last chunk stored; the worker processes or the LocalCluster are started earlier,
+  at the top of the command, so their start-up overlaps the command's own and only partly counts here;
 - "wall articles/s": items / wall-clock time of the whole command (interpreter start to exit).
 The configurations run interleaved, `--repeat` rounds, and the best of the rounds is reported,
-with the CPU seconds of the whole process tree and the load average before the run (on a shared
+with the CPU seconds the whole machine was busy during the run (the command's processes, Dask's
+forkserver-started workers included, plus anything else running) and the load average before the run (on a shared
 machine other work slows some runs down; `--quiet-timeout` waits for the load to drop first).
 The outputs of all configurations are checked to be identical.
 """
@@ -22,7 +23,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -84,16 +84,23 @@ def wait_until_quiet(limit: float, timeout: float) -> float:
     return load
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs of the machine have spent busy since boot (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def run(config: dict[str, object], data: Path, out: Path, chunk_size: int) -> dict[str, float]:
     cmd = ["taskset", "-c", str(config["cpus"]), sys.executable, "-m", "misinfo_risk", "batch", str(data),
            "--output", str(out), "--restart", "--progress", "off", "--chunk-size", str(chunk_size),
            "--engine", str(config["engine"]), "--workers", str(config["workers"])]  # fmt: skip
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_before = machine_busy_seconds()
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    # machine-wide: Dask's forkserver workers are not our children, so getrusage would miss them
+    cpu = machine_busy_seconds() - busy_before
     if proc.returncode != 0:
         raise SystemExit(f"{config['name']} failed ({proc.returncode}):\n{proc.stderr}")
     match = re.search(r"throughput: ([\d,.]+) articles/s \(([\d,]+) items processed in this run", proc.stderr)

@@ -138,7 +138,8 @@ def part_throughput(work: Path) -> list[str]:
     def ratio(a: str, b: str) -> str:
         return " | ".join(f"{results[(a, c)][0].rate / results[(b, c)][0].rate:.2f}x" for c in (16, 2))
 
-    lines.append(f"| default server, 2 cores / 1 core | {ratio(configs[1][0], configs[0][0])} |")
+    lines.append(f"| **2 workers (2 cores) / 1 worker (1 core)**, default | {ratio(configs[2][0], configs[0][0])} |")
+    lines.append(f"| 1 worker, 2 cores / 1 core, default | {ratio(configs[1][0], configs[0][0])} |")
     lines.append(f"| 2 workers / 1 worker (default, pool) | {ratio(configs[2][0], configs[1][0])} |")
     lines.append(f"| 2 workers / 1 worker (no pool) | {ratio(configs[4][0], configs[3][0])} |")
     return lines

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from service import metrics, schemas
@@ -45,11 +46,12 @@ async def score_article(request: Request) -> Response:
         result = await state.score_one(item, request.scope.get("client"))
     except PoolError as exc:
         raise scoring_problem(exc) from exc
-    metrics.record_outcomes("single", result)
     outcome = result.outcomes[0]
     if not isinstance(outcome, Scored):
+        metrics.record_outcomes("single", result)
         raise invalid_article(outcome) if outcome.field != "article" else _not_an_object(outcome.message)
-    return Response(outcome.json, media_type=JSON)
+    # recorded once the response is sent: the client does not wait for the metric writes
+    return Response(outcome.json, media_type=JSON, background=BackgroundTask(metrics.record_outcomes, "single", result))
 
 
 def _not_an_object(message: str) -> Problem:

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
+from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, preload_scoring_modules, take
 
 if TYPE_CHECKING:
     from model.scorer import Scorer
@@ -37,18 +37,16 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.scheduler.work-stealing": False,  # every worker holds two chunks at most
 }
-_SCORER_MODULES = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "model.scorer", "misinfo_risk.batch.rows"]
 
 
 def _preload_forkserver() -> None:
-    """Add the scoring modules to what Dask's forkserver imports before it forks workers."""
+    """Dask's own preload list (it sets it once per process), then the scoring stack."""
     from multiprocessing import forkserver
 
     from distributed.utils import get_mp_context
 
-    get_mp_context()  # lets Dask set its own preload list first (it does so once per process)
-    preload = list(getattr(forkserver._forkserver, "_preload_modules", None) or [])
-    forkserver.set_forkserver_preload(preload + [m for m in _SCORER_MODULES if m not in preload])
+    get_mp_context()
+    preload_scoring_modules(list(getattr(forkserver._forkserver, "_preload_modules", None) or []))
 
 
 class LocalClusterStarter:

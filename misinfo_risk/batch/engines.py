@@ -51,3 +51,19 @@ def take(chunks: Iterator[Chunk], n: int) -> list[Chunk]:
     while len(out) < n and (chunk := next(chunks, None)) is not None:
         out.append(chunk)
     return out
+
+
+SCORING_MODULES = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "model.scorer", "misinfo_risk.batch.rows"]
+
+
+def preload_scoring_modules(before: Sequence[str] = ()) -> None:
+    """Have the multiprocessing forkserver import `before` and the scoring stack before it forks workers.
+
+    Takes effect when the forkserver starts (the first "forkserver" process of this program):
+    every worker forked from it then starts with scikit-learn and the scorer already imported.
+    """
+    from multiprocessing import forkserver
+
+    current = list(getattr(forkserver._forkserver, "_preload_modules", None) or [])
+    wanted = [*current, *(m for m in [*before, *SCORING_MODULES] if m not in current)]
+    forkserver.set_forkserver_preload(list(dict.fromkeys(wanted)))

@@ -15,7 +15,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ingest.items import RawItem
-from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
+from misinfo_risk.batch.engines import (
+    IN_FLIGHT_PER_WORKER,
+    Chunk,
+    EngineError,
+    default_workers,
+    preload_scoring_modules,
+    take,
+)
 
 if TYPE_CHECKING:
     from model.scorer import Scorer
@@ -46,6 +53,14 @@ def _ready() -> None:
     """A no-op task: submitting one per worker makes the pool start them all at once."""
 
 
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    try:
+        for _ in range(workers):
+            pool.submit(_ready)
+    except RuntimeError:  # the pool was shut down first (an early usage error): nothing to start
+        pass
+
+
 def _score_in_worker(items: Sequence[RawItem], max_chars: int) -> bytes:
     from misinfo_risk.batch.rows import score_chunk
 
@@ -61,6 +76,7 @@ class LocalEngine:
         self.max_chars = max_chars
         self.workers = workers or default_workers()
         self._pool: ProcessPoolExecutor | None = None
+        self._starter: threading.Thread | None = None
 
     def __enter__(self) -> LocalEngine:
         self.start()
@@ -73,17 +89,23 @@ class LocalEngine:
         """Start the worker processes (if not yet started); they load the model in the background."""
         if self._pool is not None:
             return
-        # spawn: workers start clean (no copied threads or locks from the parent)
+        # forkserver: workers start clean (no copied threads or locks from this process) and are
+        # forked from a server that imported the scoring stack once, instead of each importing it
+        preload_scoring_modules()
         self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(self.artifact,)
+            self.workers, mp_context=get_context("forkserver"), initializer=_init_worker, initargs=(self.artifact,)
         )
-        # Start every worker now (the pool would start them one submit at a time): they import
-        # scikit-learn and load the model while this process counts and reads the input.
-        for _ in range(self.workers):
-            self._pool.submit(_ready)
+        # Start every worker now (the pool would start them one submit at a time), from a thread:
+        # starting the first one waits until the forkserver has imported the scoring stack, and
+        # this process has its own imports and the input to count meanwhile.
+        self._starter = threading.Thread(target=_start_workers, args=(self._pool, self.workers), daemon=True)
+        self._starter.start()
 
     def close(self) -> None:
         """Stop the workers (unfinished chunks are dropped; finished ones were stored)."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

@@ -40,7 +40,9 @@ def test_interrupted_runs_resume_to_identical_output(  # Ctrl-C, SIGKILL, a work
     saved = len(list(chunks.glob("*.jsonl")))
     third = runs.start([*common, "--output", str(out)])
     wait_for_chunks(chunks, saved + 2, third)
-    worker = next(p for p in psutil.Process(third.pid).children() if "--multiprocessing-fork" in p.cmdline())
+    # the pool's workers are forked by the multiprocessing forkserver, a child of the batch process
+    forkserver = next(p for p in psutil.Process(third.pid).children() if "multiprocessing.forkserver" in " ".join(p.cmdline()))
+    worker = forkserver.children()[0]
     worker.kill()  # e.g. the out-of-memory killer
     assert third.wait(timeout=60) == 4, runs.log(third)
     assert "worker process died" in runs.log(third) and not out.exists()
