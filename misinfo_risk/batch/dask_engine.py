@@ -59,6 +59,12 @@ class LocalClusterStarter:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        # The forkserver the workers will be forked from starts importing Dask and the scoring
+        # stack right now, while this process imports them too (on another core).
+        from multiprocessing import forkserver
+
+        preload_scoring_modules(["distributed"])
+        forkserver.ensure_running()
         self._cluster: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._start, name="start-local-cluster", daemon=True)
