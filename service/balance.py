@@ -227,4 +227,9 @@ class BalancedLoop(uvloop.Loop):
         board = os.environ.get(BOARD_ENV)
         if board is None or sock is None or kwargs.get("ssl") is not None or sock.family not in (socket.AF_INET, socket.AF_INET6):
             return await super().create_server(protocol_factory, host, port, **kwargs)
-        return BalancedServer(self, protocol_factory, sock, Board(Path(board)), kwargs.get("backlog") or 2048)
+        try:
+            shared = Board(Path(board))
+        except (OSError, ValueError) as exc:  # e.g. removed by a /tmp cleaner: serve anyway, unbalanced
+            logger.warning("cannot open the accept board; accepting without balancing", extra={"error": str(exc)})
+            return await super().create_server(protocol_factory, host, port, **kwargs)
+        return BalancedServer(self, protocol_factory, sock, shared, kwargs.get("backlog") or 2048)

@@ -116,8 +116,14 @@ def test_balanced_loop_serves_a_shared_socket_with_nodelay_and_counts_connection
         listener.close()
 
 
-def test_without_a_board_the_loop_is_plain_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(BOARD_ENV, raising=False)
+@pytest.mark.parametrize("board", [None, "/nonexistent/misinfo-risk-accept-board"])
+def test_without_a_usable_board_the_loop_is_plain_uvloop(board: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No board (one worker), or a board file that disappeared (a worker restarted after a /tmp
+    clean-up): the worker still serves, accepting the plain way."""
+    if board is None:
+        monkeypatch.delenv(BOARD_ENV, raising=False)
+    else:
+        monkeypatch.setenv(BOARD_ENV, board)
     listener = socket.create_server(("127.0.0.1", 0))
 
     async def scenario() -> object:
