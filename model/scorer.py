@@ -68,6 +68,11 @@ class Scorer:
         return self.card.version
 
     @property
+    def signal_names(self) -> tuple[str, ...]:
+        """The names of every signal this scorer can report (one per heuristic of the model)."""
+        return tuple(signal for _, signal, _ in self._heuristics)
+
+    @property
     def pipeline(self) -> Pipeline:
         return self._pipeline
 

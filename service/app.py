@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await ServiceState.start(settings)
-        metrics.set_model(state.scorer.card)
+        metrics.set_model(state.scorer.card, state.scorer.signal_names)
         app.state.service = state
         try:
             yield

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter as Tally
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,11 +140,27 @@ def record_batch_size(endpoint: str, items: int) -> None:
     _child(BATCH_SIZE, endpoint).observe(items)
 
 
-def set_model(card: ModelCard) -> None:
-    """Publish the loaded model's identity and its training baseline."""
+def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
+    """Publish the loaded model's identity and its training baseline; create the scoring series at 0.
+
+    A counter series that first appears with value 1 has no earlier sample, so rate() and
+    increase() miss that first event; every bounded label combination of the scoring metrics
+    (endpoints x levels, endpoints x reasons, the model's signals) therefore starts at 0.
+    """
     MODEL_INFO.labels(card.version, card.sklearn_version, card.created_at.isoformat()).set(1)
     MODEL_EXPECTED_HIGH_SHARE.set(card.baseline.get("high_share", float("nan")))
     MODEL_EXPECTED_MEAN_SCORE.set(card.baseline.get("mean_score", float("nan")))
+    for endpoint in ENDPOINTS:
+        for level in LEVELS:
+            _child(ARTICLES_SCORED, endpoint, level)
+        for reason in REJECT_REASONS:
+            _child(ARTICLES_REJECTED, endpoint, reason)
+        _child(SCORE, endpoint)
+        _child(SCORING_DURATION, endpoint)
+        if endpoint != "single":
+            _child(BATCH_SIZE, endpoint)
+    for signal in signals:
+        _child(SIGNAL_FIRED, signal)
 
 
 def multiprocess_dir() -> Path | None:

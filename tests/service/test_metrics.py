@@ -97,6 +97,21 @@ def test_model_info_and_baseline(client: TestClient, tiny_artifact: Path) -> Non
     assert value("risk_model_expected_mean_score") == pytest.approx(card.baseline["mean_score"])
 
 
+def test_scoring_series_start_at_zero_so_rate_sees_the_first_event(client: TestClient) -> None:
+    """Every bounded scoring label combination exists from start-up (a series born at 1 hides its first event)."""
+    names = client.app.state.service.scorer.signal_names  # type: ignore[attr-defined]
+    assert len(names) == 16
+    for signal in names:
+        assert REGISTRY.get_sample_value("risk_signal_fired_total", {"signal": signal}) is not None
+    for endpoint in ("single", "batch", "feed"):
+        for level in ("low", "medium", "high"):
+            assert REGISTRY.get_sample_value("risk_articles_scored_total", {"endpoint": endpoint, "level": level}) is not None
+        for reason in ("missing", "empty", "type", "too_long", "invalid"):
+            labels = {"endpoint": endpoint, "reason": reason}
+            assert REGISTRY.get_sample_value("risk_articles_rejected_total", labels) is not None
+    assert REGISTRY.get_sample_value("risk_batch_size_articles_count", {"endpoint": "single"}) is None
+
+
 def test_metrics_endpoint_serves_the_exposition(client: TestClient) -> None:
     response = client.get("/metrics")
     assert response.status_code == 200
