@@ -36,6 +36,8 @@ from typing import Any
 
 import uvloop
 
+from service.procstats import pid_alive
+
 logger = logging.getLogger("misinfo_risk.balance")
 
 BOARD_ENV = "MISINFO_RISK_ACCEPT_BOARD"
@@ -46,16 +48,6 @@ MAX_DEFER = 0.02
 """Seconds a connection may wait for a less-loaded sibling before this worker takes it anyway."""
 
 _SLOT = struct.Struct("=qq")  # pid, open connections
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Board:
@@ -76,7 +68,7 @@ class Board:
         try:
             for slot in range(SLOTS):
                 owner, _ = _SLOT.unpack_from(self._map, slot * _SLOT.size)
-                if owner in (0, pid) or not _alive(owner):
+                if owner in (0, pid) or not pid_alive(owner):
                     _SLOT.pack_into(self._map, slot * _SLOT.size, pid, 0)
                     return slot
         finally:
@@ -93,7 +85,7 @@ class Board:
             if other == slot:
                 continue
             pid, connections = _SLOT.unpack_from(self._map, other * _SLOT.size)
-            if pid and (fewest is None or connections < fewest) and _alive(pid):
+            if pid and (fewest is None or connections < fewest) and pid_alive(pid):
                 fewest = connections
         return fewest
 

@@ -28,7 +28,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client.exposition import choose_encoder
 
 from model.artifact import ModelCard
-from service.procstats import ServiceProcessCollector
+from service.procstats import ServiceProcessCollector, pid_alive
 from service.scoring import ChunkResult, Rejected, Scored
 
 ENDPOINTS = ("single", "batch", "feed")
@@ -171,22 +171,12 @@ def multiprocess_dir() -> Path | None:
 _LIVE_FILE = re.compile(r"gauge_live(?:sum|all)_(\d+)\.db")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_dead_processes(directory: Path) -> list[int]:
     """Mark workers that died without shutting down (crash, SIGKILL) as dead, so live gauges drop them."""
     dead = []
     for path in directory.glob("gauge_live*_*.db"):
         match = _LIVE_FILE.fullmatch(path.name)
-        if match and not _pid_alive(pid := int(match.group(1))):
+        if match and not pid_alive(pid := int(match.group(1))):
             multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
             dead.append(pid)
     return dead

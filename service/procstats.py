@@ -19,6 +19,17 @@ ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
 _PROC = Path("/proc")
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0; a process we may not signal still exists)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _stat(pid: int) -> list[str] | None:
     try:
         raw = (_PROC / str(pid) / "stat").read_text()
