@@ -22,7 +22,7 @@ from unittest import mock
 from bench.batch_throughput import synthetic_articles
 from ingest.items import RawItem
 from misinfo_risk.batch.rows import score_chunk
-from model.scorer import load_scorer
+from model.scorer import Scorer, load_scorer
 
 
 @contextlib.contextmanager
@@ -30,8 +30,7 @@ def _collector_left_running() -> Iterator[None]:
     yield
 
 
-def run(chunks: list[list[RawItem]], paused: bool) -> tuple[float, list[float]]:
-    scorer = load_scorer()
+def run(scorer: Scorer, chunks: list[list[RawItem]], paused: bool) -> tuple[float, list[float]]:
     patch = contextlib.nullcontext() if paused else mock.patch("model.scorer.collector_paused", _collector_left_running)
     with patch:
         before = [s["collections"] for s in gc.get_stats()]
@@ -52,11 +51,12 @@ def main() -> None:
     articles = synthetic_articles(args.chunk * args.chunks, 5_000)
     items = [RawItem("bench", f"line {i + 1}", fields=a) for i, a in enumerate(articles)]
     chunks = [items[i : i + args.chunk] for i in range(0, len(items), args.chunk)]
-    score_chunk(load_scorer(), chunks[0][:50], 200_000)  # warm-up
+    scorer = load_scorer()
+    score_chunk(scorer, chunks[0][:50], 200_000)  # warm-up
     best: dict[bool, tuple[float, list[float]]] = {}
     for _ in range(args.rounds):
         for paused in (True, False):
-            result = run(chunks, paused)
+            result = run(scorer, chunks, paused)
             if paused not in best or result[0] < best[paused][0]:
                 best[paused] = result
     print(f"machine: Python {platform.python_version()}; {args.chunks} chunks of {args.chunk} articles, best of {args.rounds}")

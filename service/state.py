@@ -70,8 +70,9 @@ class ServiceState:
             raise
         await pool_started  # raises PoolStartError (the pool has then stopped what it started)
         card_json = orjson.dumps(scorer.card.model_dump(mode="json"))
-        state = cls(settings, scorer, pool, card_json, time.perf_counter() - began)
-        state.workers_fill_cores = settings.workers >= usable_cpus()
+        state = cls(
+            settings, scorer, pool, card_json, time.perf_counter() - began, workers_fill_cores=settings.workers >= usable_cpus()
+        )
         logger.info(
             "model loaded",
             extra={

@@ -40,13 +40,11 @@ LOCAL_CLUSTER_CONFIG = {
 
 
 def _preload_forkserver() -> None:
-    """Dask's own preload list (it sets it once per process), then the scoring stack."""
-    from multiprocessing import forkserver
-
+    """Dask's own preload list (it sets it once per process), then the scoring stack after it."""
     from distributed.utils import get_mp_context
 
     get_mp_context()
-    preload_scoring_modules(list(getattr(forkserver._forkserver, "_preload_modules", None) or []))
+    preload_scoring_modules()  # keeps the list Dask just set
 
 
 class LocalClusterStarter:
@@ -118,7 +116,7 @@ def score_with_artifact(artifact: str | None, pipeline_sha256: str, payload: byt
         if scorer.card.pipeline_sha256 != pipeline_sha256:
             raise RuntimeError(f"the artifact at {artifact or 'the shipped path'} changed during the run")
         _LOADED.clear()
-        scorer = _LOADED[key] = scorer
+        _LOADED[key] = scorer
     return score_chunk(scorer, pickle.loads(payload), max_chars)
 
 
