@@ -28,8 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from model.errors import ArtifactError
-from service.procstats import ROOT_ENV
-from service.settings import Settings
+from service.settings import ROOT_ENV, Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
 APP = "service.app:create_app"

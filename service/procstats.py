@@ -15,7 +15,8 @@ from pathlib import Path
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
+from service.settings import ROOT_ENV
+
 _PROC = Path("/proc")
 
 

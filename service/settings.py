@@ -18,6 +18,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model.types import MAX_ARTICLE_CHARS
 
+ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
+"""The serve command's pid, inherited by workers and pools: process metrics sum the tree under it.
+(Here, not in service.procstats: the serve command must not import prometheus_client before it has
+set PROMETHEUS_MULTIPROC_DIR, or the single worker it runs in-process records metrics in memory
+that /metrics, reading the directory, never shows.)"""
+
 MIN_API_KEY_CHARS = 16
 MiB = 1024 * 1024
 

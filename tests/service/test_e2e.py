@@ -212,3 +212,30 @@ def test_a_client_that_reads_only_after_sending_gets_every_result(one_worker: Se
     lines = response.text.splitlines()
     assert len(response.content) > 20_000_000  # far more than the socket buffers hold
     assert [json.loads(line)["id"] for line in lines] == [f"a-{i}" for i in range(8_000)]
+
+
+def test_one_worker_serves_its_own_metrics(tiny_artifact: Path) -> None:
+    """The default `misinfo-risk serve` (one worker, run inside the serve process): /metrics counts the requests.
+
+    Regression: the serve command imported prometheus_client before pointing PROMETHEUS_MULTIPROC_DIR
+    at its directory, so the in-process worker kept its metrics in memory and /metrics showed none.
+    """
+    server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "0"], workers=1).wait_ready()
+    try:
+        with httpx2.Client(base_url=server.url, timeout=60) as http:
+            result = http.post("/v1/score", json={"text": "The council approved the budget, officials said."}).json()
+            exposition = http.get("/metrics").text
+    finally:
+        server.stop()
+    level = result["level"]
+    assert f'risk_articles_scored_total{{endpoint="single",level="{level}"}} 1.0' in exposition
+    assert 'risk_http_requests_total{method="POST",route="/v1/score",status_class="2xx"} 1.0' in exposition
+    assert "risk_model_info{" in exposition
+
+
+def test_the_serve_command_does_not_import_prometheus_client_before_choosing_its_mode() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, service.__main__; assert 'prometheus_client' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
