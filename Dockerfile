@@ -1,6 +1,8 @@
 # misinfo-risk HTTP service: `docker build -t misinfo-risk . && docker run --init -p 8000:8000 misinfo-risk`
 # See docs/service.md. Python matches the shipped model card (3.11); scikit-learn is pinned in pyproject.toml.
-FROM python:3.11-slim
+# PYTHON_IMAGE: another Python 3.11 image on Debian (a registry mirror's copy, say) can stand in for the default.
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
