@@ -103,6 +103,11 @@ def part_latency(work: Path) -> list[str]:
     servers = {
         "1 worker, scoring pool (default)": Server.serve(),
         "1 worker, no pool (`--pool-workers 0`)": Server.serve("--pool-workers", "0"),
+        "the floor: a bare ASGI app on uvicorn, body -> `score_items` -> JSON (`bench/http_floor.py`)": Server(
+            [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--loop", "uvloop", "--http", "httptools"]
+            + ["--port", "0", "--no-access-log", "--log-level", "info"],
+            workers=1,
+        ),
     }
     rounds: list[dict[str, float]] = []
     try:
@@ -137,9 +142,7 @@ def part_latency(work: Path) -> list[str]:
         f"| {median('full'):.3f} ms | {ratios('full')} |",
     ]
     for label in servers:
-        lines.append(
-            f"| HTTP `POST /v1/score`, {label}, 1 keep-alive connection (wrk) | {median(label):.3f} ms | {ratios(label)} |"
-        )
+        lines.append(f"| HTTP, {label}, 1 keep-alive connection (wrk) | {median(label):.3f} ms | {ratios(label)} |")
     return lines
 
 

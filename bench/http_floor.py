@@ -1,0 +1,45 @@
+"""The least an HTTP server can do to score an article: the floor for `bench.http_bench latency`.
+
+    uvicorn bench.http_floor:app --loop uvloop --http httptools --port 8000 --no-access-log
+
+A bare ASGI app on uvicorn (uvloop + httptools, as the service runs): read the body, decode it,
+`service.scoring.score_items` (validation, scoring, serialisation: the service's own scoring call),
+send the JSON. No request id, auth, media-type or size checks, metrics or access log, no FastAPI.
+Not a service anyone should run: it exists to show how much of the service's latency over
+in-process scoring is the server and the process it scores in, rather than the service's features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from model.scorer import Scorer, load_scorer
+from service.scoring import Scored, score_items
+
+_scorer: Scorer | None = None
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    global _scorer
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                _scorer = load_scorer()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    assert _scorer is not None
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    outcome = score_items(_scorer, [orjson.loads(body)], max_chars=200_000).outcomes[0]
+    status, payload = (200, outcome.json) if isinstance(outcome, Scored) else (422, b'{"error": "invalid"}')
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": payload})
