@@ -48,8 +48,7 @@ def main(paths: list[str]) -> None:
         for i, (_, scorer, _) in enumerate(fitted):
             times[i].append(_speed(scorer))
     rows = [
-        (name, ev["held_out"]["all"], ev["leave_one_dataset_out"], min(t))
-        for (name, _, ev), t in zip(fitted, times, strict=True)
+        (name, ev["held_out"]["all"], ev["leave_one_dataset_out"], min(t)) for (name, _, ev), t in zip(fitted, times, strict=True)
     ]
     base = rows[0][3]
     print(

@@ -122,8 +122,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {label} | {median_us(a, b):.0f} |")
     print(f"| request read -> response written (server side) | {median_us('recv', 'sent1'):.0f} |")
     print(f"| end of one request -> next request read (client turnaround still left) | {gap:.0f} |")
-    print(f"\nin-process p50: `Scorer.score` {pure * 1e3:.0f} µs, `score_items` {full * 1e3:.0f} µs; "
-          f"wrk p50 / Scorer.score = {run.p50_ms / pure:.2f}x")
+    print(
+        f"\nin-process p50: `Scorer.score` {pure * 1e3:.0f} µs, `score_items` {full * 1e3:.0f} µs; "
+        f"wrk p50 / Scorer.score = {run.p50_ms / pure:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -98,4 +98,3 @@ def count_parquet(path: Path) -> int:
         return int(pq.ParquetFile(path).metadata.num_rows)
     except (pa.ArrowException, OSError):
         return 1
-

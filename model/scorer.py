@@ -133,10 +133,7 @@ class Scorer:
         order = np.argsort(parts)
         up = [k for k in order[::-1][:TOP_TERMS] if parts[k] > 0]
         down = [k for k in order[:TOP_TERMS] if parts[k] < 0]
-        return [
-            TermContribution(term=str(self._term_names[idx[k]]), contribution=round(float(parts[k]), 6))
-            for k in up + down
-        ]
+        return [TermContribution(term=str(self._term_names[idx[k]]), contribution=round(float(parts[k]), 6)) for k in up + down]
 
 
 def _evidence(doc: Doc, hits: Sequence[Hit]) -> list[Evidence]:

@@ -76,9 +76,7 @@ class LocalClusterStarter:
             with dask.config.set(LOCAL_CLUSTER_CONFIG):
                 _preload_forkserver()
                 # dashboard ":0": a free port, so no clash with another cluster on this machine
-                self._cluster = LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-                )
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0")
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for the cluster
             self._error = exc
 

@@ -74,8 +74,8 @@ def rss2(entries: list[Entry], title: str = "Test Gazette") -> bytes:
 
 def atom(entries: list[Entry], title: str = "Atom Times") -> bytes:
     items = "".join(
-        f"<entry><title>{escape(e.title)}</title><link href=\"{e.link}\"/><id>{e.guid or e.link}</id>"
-        f"<updated>{e.published.isoformat()}</updated><content type=\"html\">{escape(e.html)}</content></entry>"
+        f'<entry><title>{escape(e.title)}</title><link href="{e.link}"/><id>{e.guid or e.link}</id>'
+        f'<updated>{e.published.isoformat()}</updated><content type="html">{escape(e.html)}</content></entry>'
         for e in entries
     )
     return (

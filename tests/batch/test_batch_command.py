@@ -66,10 +66,14 @@ def test_every_input_format_scored_in_order_with_errors_in_place(
     mixed_inputs: list[str], tmp_path: Path, tiny_artifact: Path, scorer: Scorer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "results.jsonl"
-    status, err = batch(capsys, *mixed_inputs, "--output", out, "--artifact", tiny_artifact, "--chunk-size", "4", "--workers", "2")
+    status, err = batch(
+        capsys, *mixed_inputs, "--output", out, "--artifact", tiny_artifact, "--chunk-size", "4", "--workers", "2"
+    )
     assert status == 1, err  # some items could not be scored
     rows = read_jsonl(out)
-    assert [(Path(r["source"]).name if "://" not in r["source"] else r["source"][-5:], r["location"]) for r in rows] == EXPECTED_PLACES
+    assert [
+        (Path(r["source"]).name if "://" not in r["source"] else r["source"][-5:], r["location"]) for r in rows
+    ] == EXPECTED_PLACES
     assert all(list(r) == ROW_KEYS for r in rows)
     for i, row in enumerate(rows):
         if i in ERRORS:

@@ -20,7 +20,18 @@ def test_dask_run_interrupted_and_resumed_gives_the_local_output(
     source = corpus(tmp_path / "corpus.jsonl", 1_200)
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss2(entries(5)))
-    common = [str(source), str(feed), "--artifact", str(tiny_artifact), "--chunk-size", "25", "--workers", "2", "--progress", "off"]
+    common = [
+        str(source),
+        str(feed),
+        "--artifact",
+        str(tiny_artifact),
+        "--chunk-size",
+        "25",
+        "--workers",
+        "2",
+        "--progress",
+        "off",
+    ]
     local = tmp_path / "local.parquet"
     assert main([*common, "--output", str(local)]) == 1  # malformed lines in the corpus
 
@@ -39,7 +50,9 @@ def test_dask_run_interrupted_and_resumed_gives_the_local_output(
     assert out.read_bytes() == local.read_bytes()
 
 
-def test_unreachable_scheduler_is_an_engine_error(tmp_path: Path, tiny_artifact: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_scheduler_is_an_engine_error(
+    tmp_path: Path, tiny_artifact: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = corpus(tmp_path / "corpus.jsonl", 10)
     with socket.socket() as unused:  # a port nobody listens on
         unused.bind(("127.0.0.1", 0))

@@ -73,7 +73,9 @@ def test_atom_rss1_and_xml_content_types(client: TestClient, render: Any, conten
     ids = [f"https://news.example/{i}" for i in range(3)] if render is rss1 else ["a0", "a1", "a2"]  # RSS 1.0: rdf:about
     assert [r["id"] for r in results] == ids
     after = {level: sample("risk_articles_scored_total", {"endpoint": "feed", "level": level}) for level in levels}
-    assert {level: after[level] - before[level] for level in levels} == {level: sum(r["level"] == level for r in results) for level in levels}
+    assert {level: after[level] - before[level] for level in levels} == {
+        level: sum(r["level"] == level for r in results) for level in levels
+    }
 
 
 def test_an_empty_feed_has_no_results(client: TestClient) -> None:

@@ -47,7 +47,11 @@ def test_rss_091_with_its_netscape_doctype_and_html_entities() -> None:
     )
     [item] = list(parse_feed(doc, "old.rss"))
     assert item.fields is not None
-    assert (item.fields["title"], item.fields["text"], item.fields["language"]) == ("Café opens", "The café opened today.", "en-us")
+    assert (item.fields["title"], item.fields["text"], item.fields["language"]) == (
+        "Café opens",
+        "The café opened today.",
+        "en-us",
+    )
 
 
 def test_an_entry_without_text_is_still_an_item_in_place() -> None:

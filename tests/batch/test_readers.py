@@ -15,7 +15,10 @@ from tests.batch.conftest import article, entries, rss2, write_jsonl
 
 def items(path: Path, fmt: str, options: ReadOptions | None = None) -> list[tuple[str, dict[str, object] | None, str | None]]:
     source = Source(path.name, fmt, path=path)
-    out = [(i.location, dict(i.fields) if i.fields is not None else None, i.error) for i in read_source(source, options or ReadOptions())]
+    out = [
+        (i.location, dict(i.fields) if i.fields is not None else None, i.error)
+        for i in read_source(source, options or ReadOptions())
+    ]
     assert count_source(source, options or ReadOptions()) == len(out)
     return out
 
@@ -40,18 +43,22 @@ def test_jsonl_lines_blank_lines_and_bad_lines(tmp_path: Path) -> None:
 def test_csv_with_configured_columns_quoted_newlines_and_bad_rows(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(
-        'guid,headline,body,when\n'
+        "guid,headline,body,when\n"
         '1,"First, with comma","Line one\nline two",2024-03-01T09:30:00Z\n'
-        '2,Second,Body two,\n'
-        '3,Too,many,cells,here\n'
-        '\n'
-        '4,,Body four,not a date\n',
+        "2,Second,Body two,\n"
+        "3,Too,many,cells,here\n"
+        "\n"
+        "4,,Body four,not a date\n",
         encoding="utf-8",
     )
     columns = Columns.parse(["id=guid", "title=headline", "text=body", "published_at=when"])
     got = items(path, "csv", ReadOptions(columns=columns))
     assert got == [
-        ("row 1", {"id": "1", "title": "First, with comma", "text": "Line one\nline two", "published_at": "2024-03-01T09:30:00Z"}, None),
+        (
+            "row 1",
+            {"id": "1", "title": "First, with comma", "text": "Line one\nline two", "published_at": "2024-03-01T09:30:00Z"},
+            None,
+        ),
         ("row 2", {"id": "2", "title": "Second", "text": "Body two"}, None),
         ("row 3", None, "row has 5 cells; the header has 4"),
         ("row 4", {"id": "4", "text": "Body four", "published_at": "not a date"}, None),
@@ -125,4 +132,10 @@ def test_detect_format_by_extension_then_content(tmp_path: Path) -> None:
     pq.write_table(pa.table({"text": ["x"]}), tmp_path / "noext-parquet")
     assert detect_format(str(tmp_path / "noext-parquet")) == "parquet"
     assert detect_format("https://example.org/news") == "feed"
-    assert [detect_format(f"x{ext}") for ext in (".ndjson", ".tsv", ".pq", ".atom", ".rdf")] == ["jsonl", "tsv", "parquet", "feed", "feed"]
+    assert [detect_format(f"x{ext}") for ext in (".ndjson", ".tsv", ".pq", ".atom", ".rdf")] == [
+        "jsonl",
+        "tsv",
+        "parquet",
+        "feed",
+        "feed",
+    ]

@@ -33,7 +33,9 @@ def test_any_unicode_scores_or_raises_typed_error(scorer: Scorer, text: str, tit
             assert source[ev.start : ev.end] == ev.text
 
 
-SPACED = st.lists(st.sampled_from(["a", "B", " ", "  ", "\n", "\t", "\r\n", "\xa0", "\u2028", "é", "e\u0301", "İ", "’"]), max_size=30).map("".join)
+SPACED = st.lists(
+    st.sampled_from(["a", "B", " ", "  ", "\n", "\t", "\r\n", "\xa0", "\u2028", "é", "e\u0301", "İ", "’"]), max_size=30
+).map("".join)
 
 
 @settings(max_examples=500, deadline=None)
