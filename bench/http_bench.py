@@ -16,6 +16,7 @@ are separate processes; "1 core" pins the whole server (web worker and scoring p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -100,17 +101,18 @@ def part_latency(work: Path) -> list[str]:
 
     path, articles = bodies(work)
     scorer = load_scorer()
-    servers = {
-        "1 worker, scoring pool (default)": Server.serve(),
-        "1 worker, no pool (`--pool-workers 0`)": Server.serve("--pool-workers", "0"),
-        "the floor: a bare ASGI app on uvicorn, body -> `score_items` -> JSON (`bench/http_floor.py`)": Server(
-            [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--loop", "uvloop", "--http", "httptools"]
-            + ["--port", "0", "--no-access-log", "--log-level", "info"],
-            workers=1,
+    floor = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--loop", "uvloop", "--http", "httptools"]
+    floor += ["--port", "0", "--no-access-log", "--log-level", "info"]
+    starts = {
+        "1 worker, scoring pool (default)": Server.serve,
+        "1 worker, no pool (`--pool-workers 0`)": lambda: Server.serve("--pool-workers", "0"),
+        "the floor: a bare ASGI app on uvicorn, body -> `score_items` -> JSON (`bench/http_floor.py`)": lambda: Server(
+            floor, workers=1
         ),
     }
     rounds: list[dict[str, float]] = []
-    try:
+    with contextlib.ExitStack() as stack:  # every server started is stopped, also if a later one fails
+        servers = {label: stack.enter_context(start()) for label, start in starts.items()}
         for server in servers.values():
             wrk(server.url + "/v1/score", path, connections=1, seconds=2)  # warm-up
         for _ in range(LATENCY_ROUNDS):
@@ -121,9 +123,6 @@ def part_latency(work: Path) -> list[str]:
                 wait_for_quiet()
                 measured[label] = wrk(server.url + "/v1/score", path, connections=1, seconds=5).p50_ms
             rounds.append(measured)
-    finally:
-        for server in servers.values():
-            server.stop()
 
     def median(key: str) -> float:
         return statistics.median(r[key] for r in rounds)
@@ -141,7 +140,7 @@ def part_latency(work: Path) -> list[str]:
         f"| in-process validate + score + serialise (`service.scoring.score_items`) "
         f"| {median('full'):.3f} ms | {ratios('full')} |",
     ]
-    for label in servers:
+    for label in starts:
         lines.append(f"| HTTP, {label}, 1 keep-alive connection (wrk) | {median(label):.3f} ms | {ratios(label)} |")
     return lines
 

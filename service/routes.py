@@ -29,7 +29,7 @@ from service.bodies import (
 from service.deps import authorized_state
 from service.errors import FieldError, Problem, invalid_article
 from service.pool import PoolError
-from service.scoring import Scored
+from service.scoring import ChunkResult, Scored
 from service.state import ServiceState
 from service.streaming import Spool, SpooledStreamResponse
 
@@ -54,12 +54,12 @@ async def score_article(request: Request) -> Response:
     return Response(outcome.json, media_type=JSON, background=BackgroundTask(_record_single, result))
 
 
-async def _record_single(result: Any) -> None:
+async def _record_single(result: ChunkResult) -> None:
     """Outcome metrics of a scored article, in the request's own task once its response is sent.
 
     A coroutine on purpose: Starlette runs a plain function given as a background task in its
     thread pool, and that thread then competes for the GIL with the next request's scoring
-    (measured: +0.3-0.5 ms at p50 over one keep-alive connection).
+    (measured: +0.25 ms at p50 over one keep-alive connection).
     """
     metrics.record_outcomes("single", result)
 
