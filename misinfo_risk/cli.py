@@ -78,10 +78,16 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from model.artifact import shipped_artifact_dir
-    from training.check import check_artifact
+    from training.check import card_data_files, check_artifact
+    from training.data import DataError
 
     directory = args.artifact or shipped_artifact_dir()
-    problems = check_artifact(directory, args.data, retrain=not args.no_retrain)
+    data = args.data if args.data is not None else card_data_files(directory, args.data_root)
+    try:
+        problems = check_artifact(directory, data, retrain=not args.no_retrain)
+    except DataError as exc:
+        sys.stderr.write(f"misinfo-risk evaluate: {exc}\n")
+        return EXIT_ERROR
     if problems:
         sys.stderr.write(f"FAIL: {len(problems)} figure(s) in {directory}/model_card.json not reproduced:\n")
         sys.stderr.write("".join(f"  {p}\n" for p in problems[:50]))
@@ -106,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("train", help="rebuild an artifact from labelled data (see `misinfo-risk train --help`)", add_help=False)
 
     evaluate = sub.add_parser("evaluate", help="re-evaluate an artifact on real data and check its model card")
-    evaluate.add_argument("--data", nargs="+", required=True, type=Path)
+    given = evaluate.add_mutually_exclusive_group(required=True)
+    given.add_argument("--data", nargs="+", type=Path, help="the labelled JSONL files to check against (exactly the card's)")
+    given.add_argument(
+        "--data-root",
+        type=Path,
+        help="a folder of <set>/articles.jsonl: check against exactly the files the model card names, found under it",
+    )
     evaluate.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
     evaluate.add_argument("--no-retrain", action="store_true", help="only re-score the held-out split")
 

@@ -64,3 +64,26 @@ def test_training_is_deterministic(tmp_path: Path, tiny_artifact: Path) -> None:
     second = json.loads((out / CARD_FILE).read_text())
     assert first["pipeline_sha256"] == second["pipeline_sha256"]
     assert first["evaluation"] == second["evaluation"]
+
+
+def test_gate_uses_exactly_the_files_the_card_names(tiny_artifact: Path, tmp_path: Path) -> None:
+    """A data folder that grew (more sets than the artifact was trained on) still reproduces the artifact."""
+    from misinfo_risk.cli import main as cli_main
+
+    root = tmp_path / "shared-data"
+    (root / TINY.parent.name).mkdir(parents=True)
+    shutil.copy(TINY, root / TINY.parent.name / TINY.name)
+    extra = root / "a_newer_set"
+    extra.mkdir()
+    (extra / "articles.jsonl").write_text(json.dumps({"text": "A set the artifact never saw.", "label": 0}) + "\n")
+    assert cli_main(["evaluate", "--data-root", str(root), "--artifact", str(tiny_artifact)]) == 0
+    # fed every file (the old glob), the gate reports the data mismatch instead of passing
+    every = [root / TINY.parent.name / TINY.name, extra / "articles.jsonl"]
+    assert cli_main(["evaluate", "--data", *map(str, every), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
+
+
+def test_gate_names_a_missing_file(tiny_artifact: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from misinfo_risk.cli import main as cli_main
+
+    assert cli_main(["evaluate", "--data-root", str(tmp_path), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
+    assert "no such file" in capsys.readouterr().err
