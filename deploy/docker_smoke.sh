@@ -69,7 +69,15 @@ python3 - "$work/one.json" <<'EOF' || fail "assessment"
 import json, sys
 a = json.load(open(sys.argv[1]))
 assert a["id"] == "smoke-1" and 0 <= a["score"] <= 1 and a["level"] in {"low", "medium", "high"} and a["model_version"], a
-print("scored:", a["level"], round(a["score"], 3), a["model_version"])
+print("scored:", a["level"], round(a["score"], 3), a["model_version"], a["language"]["detected"], a["genre"]["label"])
+EOF
+foreign='{"id": "smoke-pt", "text": "A prefeitura aprovou nesta terça-feira um novo plano para ampliar o transporte público no centro da cidade."}'
+curl -fsS "$url/v1/score" -H 'content-type: application/json' -d "$foreign" >"$work/pt.json" || fail "POST /v1/score (Portuguese)"
+python3 - "$work/pt.json" <<'EOF' || fail "not assessed"
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["assessed"] is False and a["reason"] == "unsupported_language" and a["score"] is None and a["level"] is None, a
+print("not assessed:", a["reason_detail"])
 EOF
 heist=../shared/examples/fabricated-heist-story.json
 if [ -f "$heist" ]; then

@@ -46,11 +46,28 @@ def _read_input(args: argparse.Namespace) -> dict[str, Any]:
 
 def render_pretty(result: RiskAssessment) -> str:
     """A readable summary of an assessment for people at a terminal."""
+    if not result.assessed or result.level is None or result.score is None:
+        detail = result.reason_detail or "the model cannot read this text."
+        return "\n".join(
+            [
+                f"Not assessed: {detail[:1].lower()}{detail[1:]}   model {result.model_version}",
+                f"Reason: {result.reason}. No risk score is given for text the model cannot read; that is not a low risk.",
+            ]
+        )
     lines = [
         f"Risk: {result.level.upper()} ({result.score:.2f})   model {result.model_version}",
         "A triage score, not a verdict: it says how much this reads like known fake or misleading news.",
-        "",
     ]
+    if result.language is not None:
+        from model.reading import language_name
+
+        lang = result.language
+        lines.append(f"Language: {language_name(lang.detected)} ({lang.detected}, {lang.confidence:.2f})")
+    if result.genre is not None:
+        lines.append(f"Genre: {result.genre.explanation}")
+    for warning in result.warnings:
+        lines.append(f"Warning ({warning.code}): {warning.message}")
+    lines.append("")
     if result.signals:
         lines.append("Signals (contribution to the log-odds; + raises the risk):")
         for signal in result.signals:
@@ -85,6 +102,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data = args.data if args.data is not None else card_data_files(directory, args.data_root)
     try:
         problems = check_artifact(directory, data, retrain=not args.no_retrain)
+        if args.data_root is not None and args.artifact is None:
+            problems += _check_reading(args.data_root, retrain=not args.no_retrain)
     except DataError as exc:
         sys.stderr.write(f"misinfo-risk evaluate: {exc}\n")
         return EXIT_ERROR
@@ -94,6 +113,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     sys.stdout.write(f"OK: every figure in {directory}/model_card.json was reproduced from the data\n")
     return EXIT_OK
+
+
+def _check_reading(root: Path, *, retrain: bool) -> list[str]:
+    """The shipped genre model reproduces from its card's files; the shipped scorer reads the English data."""
+    from model.artifact import shipped_genre_dir
+    from training.check import MIN_ASSESSED_SHARE, assessed_share, check_genre_artifact
+
+    problems = check_genre_artifact(shipped_genre_dir(), root) if retrain else []
+    share, n, reasons = assessed_share(None, root)
+    sys.stdout.write(f"assessed: {share:.2%} of {n:,} articles under {root} (not assessed: {reasons or 'none'})\n")
+    if share < MIN_ASSESSED_SHARE:
+        problems.append(f"only {share:.2%} of the articles under {root} were assessed; at least {MIN_ASSESSED_SHARE:.1%} must be")
+    return problems
 
 
 def build_parser() -> argparse.ArgumentParser:

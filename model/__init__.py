@@ -50,7 +50,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "MAX_ARTICLE_CHARS",

@@ -22,6 +22,7 @@ from model.heuristics import registered_names
 from model.types import RiskLevel
 
 SHIPPED_ARTIFACT = "risk-v1"
+SHIPPED_GENRE_ARTIFACT = "genre-v1"
 PIPELINE_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 REPORT_FILE = "report.md"
@@ -55,17 +56,50 @@ class ModelCard(BaseModel):
     pipeline_sha256: str
     heuristics: tuple[str, ...]
     thresholds: Thresholds
+    short_text_words: int = Field(
+        default=0,
+        ge=0,
+        description="Texts with fewer body words get a short_text warning and at most a medium level (chosen on held-out "
+        "data: below it the model flags genuine articles at high more than 1.5x as often as at full length).",
+    )
     training_data_sha256: dict[str, str]
     hyperparameters: dict[str, Any]
     training_command: str = ""
+    languages: tuple[str, ...] = Field(
+        default=("en",), description="ISO 639-1 codes of the languages the model was trained on; others are not assessed."
+    )
     baseline: dict[str, float] = Field(
         default_factory=dict, description="Share of high-risk articles and mean score on the training data (for drift)."
     )
     evaluation: dict[str, Any] = Field(default_factory=dict)
 
 
+class GenreCard(BaseModel):
+    """The genre model's card: what it was trained on and how well it reads held-out groups."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    created_at: datetime
+    description: str = "Genre of a text (news, opinion, satire, press release): information, never a risk factor."
+    sklearn_version: str
+    library_versions: dict[str, str]
+    pipeline_sha256: str
+    classes: tuple[str, ...]
+    terms_from: str = Field(description="The risk artifact whose term features the genre model reads.")
+    terms_sha256: str = Field(description="Digest of those term features (vocabulary and idf), checked at load.")
+    training_data_sha256: dict[str, str]
+    hyperparameters: dict[str, Any]
+    training_command: str = ""
+    evaluation: dict[str, Any] = Field(default_factory=dict)
+
+
 def shipped_artifact_dir() -> Path:
     return ARTIFACTS_DIR / SHIPPED_ARTIFACT
+
+
+def shipped_genre_dir() -> Path:
+    return ARTIFACTS_DIR / SHIPPED_GENRE_ARTIFACT
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -100,11 +134,31 @@ def save_artifact(pipeline: Pipeline, card: ModelCard, directory: Path, *, blob:
     return card
 
 
+def save_genre_artifact(pipeline: Pipeline, card: GenreCard, directory: Path) -> GenreCard:
+    """Write the genre pipeline and its card (with the pipeline's sha256 filled in). Returns the card."""
+    directory.mkdir(parents=True, exist_ok=True)
+    blob = pipeline_bytes(pipeline)
+    card = card.model_copy(update={"pipeline_sha256": sha256_bytes(blob)})
+    _atomic_write(directory / PIPELINE_FILE, blob)
+    _atomic_write(directory / CARD_FILE, (card.model_dump_json(indent=2) + "\n").encode())
+    return card
+
+
 def load_card(directory: Path) -> ModelCard:
     try:
         return ModelCard.model_validate_json((directory / CARD_FILE).read_bytes())
     except (OSError, ValidationError) as exc:
         raise ArtifactError(f"cannot read the model card at {directory / CARD_FILE}: {exc}") from exc
+
+
+def load_genre_artifact(directory: Path) -> tuple[Pipeline, GenreCard]:
+    """Load and check a genre artifact directory (same checks as `load_artifact`). Raises ArtifactError."""
+    directory = Path(directory)
+    try:
+        card = GenreCard.model_validate_json((directory / CARD_FILE).read_bytes())
+    except (OSError, ValidationError) as exc:
+        raise ArtifactError(f"cannot read the genre model card at {directory / CARD_FILE}: {exc}") from exc
+    return _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256), card
 
 
 def load_artifact(directory: Path) -> tuple[Pipeline, ModelCard]:
@@ -116,16 +170,24 @@ def load_artifact(directory: Path) -> tuple[Pipeline, ModelCard]:
     """
     directory = Path(directory)
     card = load_card(directory)
-    if card.sklearn_version != sklearn.__version__:
+    pipeline = _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256)
+    missing = [n for n in card.heuristics if n not in registered_names()]
+    if missing:
+        raise ArtifactError(f"artifact {card.version} needs heuristics this code does not have: {missing}")
+    return pipeline, card
+
+
+def _checked_pipeline(directory: Path, version: str, sklearn_version: str, sha256: str) -> Pipeline:
+    if sklearn_version != sklearn.__version__:
         raise ArtifactError(
-            f"artifact {card.version} was built with scikit-learn {card.sklearn_version}, "
-            f"but {sklearn.__version__} is installed; install scikit-learn=={card.sklearn_version} or retrain"
+            f"artifact {version} was built with scikit-learn {sklearn_version}, "
+            f"but {sklearn.__version__} is installed; install scikit-learn=={sklearn_version} or retrain"
         )
     try:
         blob = (directory / PIPELINE_FILE).read_bytes()
     except OSError as exc:
         raise ArtifactError(f"cannot read {directory / PIPELINE_FILE}: {exc}") from exc
-    if sha256_bytes(blob) != card.pipeline_sha256:
+    if sha256_bytes(blob) != sha256:
         raise ArtifactError(f"{directory / PIPELINE_FILE} does not match the sha256 in its model card (corrupt or replaced)")
     try:
         with warnings.catch_warnings():
@@ -135,10 +197,7 @@ def load_artifact(directory: Path) -> tuple[Pipeline, ModelCard]:
         raise ArtifactError(f"cannot unpickle {directory / PIPELINE_FILE}: {type(exc).__name__}: {exc}") from exc
     if not isinstance(pipeline, Pipeline):
         raise ArtifactError(f"{directory / PIPELINE_FILE} holds a {type(pipeline).__name__}, not a Pipeline")
-    missing = [n for n in card.heuristics if n not in registered_names()]
-    if missing:
-        raise ArtifactError(f"artifact {card.version} needs heuristics this code does not have: {missing}")
-    return pipeline, card
+    return pipeline
 
 
 def library_versions() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from model.text import LEXICON, TOKEN, Hit, NormText
@@ -15,7 +16,7 @@ class Doc:
     the text is normalised, tokenised and phrase-scanned once however many features use it.
     """
 
-    __slots__ = ("article", "title", "text", "_phrases", "_tokens", "_hits")
+    __slots__ = ("article", "title", "text", "_phrases", "_tokens", "_title_tokens", "_hits", "_counts")
 
     def __init__(self, article: Article) -> None:
         self.article = article
@@ -23,7 +24,9 @@ class Doc:
         self.text = NormText(article.text)
         self._phrases: dict[str, list[Hit]] | None = None
         self._tokens: list[str] | None = None
+        self._title_tokens: list[str] | None = None
         self._hits: dict[str, list[Hit]] = {}
+        self._counts: dict[tuple[int, bool], Counter[str]] = {}
 
     def section(self, name: Section) -> NormText:
         return self.title if name == "title" else self.text
@@ -34,6 +37,13 @@ class Doc:
         if self._tokens is None:
             self._tokens = TOKEN.findall(self.text.low)
         return self._tokens
+
+    @property
+    def title_tokens(self) -> list[str]:
+        """Lower-cased word tokens of the title."""
+        if self._title_tokens is None:
+            self._title_tokens = TOKEN.findall(self.title.low)
+        return self._title_tokens
 
     @property
     def n_words(self) -> int:
@@ -48,6 +58,23 @@ class Doc:
                     found.setdefault(group, []).extend(Hit(name, s, e) for s, e in spans)
             self._phrases = found
         return [h for h in self._phrases.get(key, ()) if h.section in sections]
+
+    def term_counts(self, ngram_max: int, title_terms: bool) -> Counter[str]:
+        """Counts of the body's word n-grams (1..ngram_max) and, with `title_terms`, 'title:<word>' terms.
+
+        Cached per shape: the risk and genre models count the same terms once.
+        """
+        key = (ngram_max, title_terms)
+        counts = self._counts.get(key)
+        if counts is None:
+            tokens = self.tokens
+            terms = list(tokens)
+            if ngram_max >= 2:
+                terms += map(" ".join, zip(tokens, tokens[1:], strict=False))
+            if title_terms and self.article.title:
+                terms += ["title:" + t for t in self.title_tokens]
+            counts = self._counts[key] = Counter(terms)
+        return counts
 
     def cached_hits(self, name: str) -> list[Hit] | None:
         return self._hits.get(name)

@@ -18,21 +18,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from model.document import Doc, as_doc
 from model.heuristics import get_heuristic, registered_names, run_heuristics
-from model.text import TOKEN
 from model.types import Article
 
 ArticleLike = Article | Doc
 
 
-def article_terms(doc: Doc, ngram_max: int, title_terms: bool) -> list[str]:
-    """Word n-grams of the body (1..ngram_max), plus 'title:<word>' for headline words."""
-    tokens = doc.tokens
-    terms = list(tokens)
-    if ngram_max >= 2:
-        terms += map(" ".join, zip(tokens, tokens[1:], strict=False))
-    if title_terms and doc.article.title:
-        terms += ["title:" + t for t in TOKEN.findall(doc.title.low)]
-    return terms
+def article_terms(doc: Doc, ngram_max: int, title_terms: bool) -> Counter[str]:
+    """Counts of word n-grams of the body (1..ngram_max), plus 'title:<word>' for headline words."""
+    return doc.term_counts(ngram_max, title_terms)
 
 
 class TermFeatures(TransformerMixin, BaseEstimator):
@@ -65,7 +58,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         docs = [as_doc(x) for x in X]
         df: Counter[str] = Counter()
         for doc in docs:
-            df.update(set(article_terms(doc, self.ngram_max, self.title_terms)))
+            df.update(article_terms(doc, self.ngram_max, self.title_terms).keys())
         kept = [(t, n) for t, n in df.items() if n >= self.min_df]
         kept.sort(key=lambda tn: (-tn[1], tn[0]))
         kept = sorted(kept[: self.max_features])
@@ -81,7 +74,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         indices: list[int] = []
         counts: list[int] = []
         for x in X:
-            terms = Counter(article_terms(as_doc(x), self.ngram_max, self.title_terms))
+            terms = article_terms(as_doc(x), self.ngram_max, self.title_terms)
             known = terms.keys() & vocab.keys()  # set intersection runs in C
             indices += [vocab[t] for t in known]
             counts += [terms[t] for t in known]

@@ -159,15 +159,64 @@ class TermContribution(BaseModel):
     contribution: float
 
 
+NotAssessedReason = Literal["unsupported_language", "no_readable_text"]
+GenreLabel = Literal["news", "opinion", "satire", "press_release"]
+WarningCode = Literal["short_text", "language_mismatch", "not_news"]
+
+
+class LanguageReading(BaseModel):
+    """The language the text reads as, and the one the caller declared (when given)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    detected: str = Field(description="ISO 639-1 code identified from title + text; 'und' when there is nothing to identify.")
+    confidence: float = Field(ge=0.0, le=1.0, description="The identifier's probability for `detected`.")
+    declared: str | None = Field(default=None, description="The request's `language` hint, as sent (null if none).")
+
+
+class GenreReading(BaseModel):
+    """What kind of text this reads as. Information for the reader: it never raises the risk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: GenreLabel
+    confidence: float = Field(ge=0.0, le=1.0, description="The genre model's probability for `label`.")
+    explanation: str = Field(
+        description="Why, in one sentence, e.g. 'Reads as a press release: \"released the following statement\".'"
+    )
+    cues: tuple[Evidence, ...] = Field(default=(), description="Genre cues found in the text, e.g. press-release boilerplate.")
+
+
+class ResultWarning(BaseModel):
+    """Something the reader of an assessed result should know, e.g. that the text is very short."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: WarningCode
+    message: str
+
+
 class RiskAssessment(BaseModel):
-    """The result of scoring one article. A triage score, not a verdict."""
+    """The result of scoring one article. A triage score, not a verdict.
+
+    When the model cannot read the article (`assessed` is false), `score` and `level` are null and
+    `reason` says why; that is a normal result, not an error.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     id: str | None = None
-    score: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the article is misleading.")
-    level: RiskLevel
+    assessed: bool = Field(default=True, description="False when the model cannot read the text: no score is given.")
+    reason: NotAssessedReason | None = Field(default=None, description="Why the article was not assessed (null if it was).")
+    reason_detail: str | None = Field(default=None, description="The reason as a sentence for people.")
+    score: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Calibrated probability that the article is misleading; null if not assessed."
+    )
+    level: RiskLevel | None = Field(default=None, description="low / medium / high; null if not assessed.")
     model_version: str
+    language: LanguageReading | None = None
+    genre: GenreReading | None = Field(default=None, description="What kind of text it reads as (null if not assessed).")
+    warnings: tuple[ResultWarning, ...] = Field(default=(), description="Caveats about this result, e.g. 'short_text'.")
     signals: tuple[Signal, ...] = Field(default=(), description="Signals that fired, largest contribution first.")
     top_terms: tuple[TermContribution, ...] = Field(
         default=(), description="Text terms that pushed the score up (positive) or down (negative) the most."
@@ -176,3 +225,7 @@ class RiskAssessment(BaseModel):
     def signal(self, name: str) -> Signal | None:
         """The fired signal called `name` (with or without version), or None."""
         return next((s for s in self.signals if name in (s.name, s.heuristic)), None)
+
+    def warning(self, code: str) -> ResultWarning | None:
+        """The warning with this code, or None."""
+        return next((w for w in self.warnings if w.code == code), None)

@@ -128,8 +128,15 @@ def ndjson_lines(outcomes: Iterable[Outcome]) -> bytes:
 def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
     """The JSON-array batch response body, built from already-serialised results."""
     rejected = sum(1 for o in outcomes if isinstance(o, Rejected))
+    unread = sum(1 for o in outcomes if isinstance(o, Scored) and o.level is None)
     head = orjson.dumps(
-        {"model_version": model_version, "count": len(outcomes), "scored": len(outcomes) - rejected, "rejected": rejected}
+        {
+            "model_version": model_version,
+            "count": len(outcomes),
+            "scored": len(outcomes) - rejected - unread,
+            "not_assessed": unread,
+            "rejected": rejected,
+        }
     )
     return head[:-1] + b',"results":[' + b",".join(outcome_json(o) for o in outcomes) + b"]}"
 

@@ -1,7 +1,8 @@
 """Every Prometheus metric the service exports, defined once. Add new ones here, nowhere else.
 
 Names and labels are agreed with deploy/ (alert rules, dashboard): do not rename them.
-Label values are bounded (route templates, levels, reasons, signal names); never article
+Label values are bounded (route templates, levels, reasons, genres, a fixed set of language
+codes, signal names); never article
 text, ids or URLs.
 
 With several uvicorn workers the client library's multiprocess mode is used:
@@ -34,6 +35,11 @@ from service.scoring import ChunkResult, Rejected, Scored
 ENDPOINTS = ("single", "batch", "feed")
 LEVELS = ("low", "medium", "high")
 REJECT_REASONS = ("missing", "empty", "type", "too_long", "invalid")
+NOT_ASSESSED_REASONS = ("unsupported_language", "no_readable_text")
+GENRES = ("news", "opinion", "press_release", "satire")
+WARNINGS = ("short_text", "language_mismatch", "not_news")
+LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "ru", "uk", "pl", "tr", "ar", "fa", "hi", "zh", "ja", "ko", "id")
+"""Detected languages with their own label value; every other one counts as "other" ("und": nothing to detect)."""
 
 _SIZE_BUCKETS = (256, 1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864)
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -67,6 +73,20 @@ ARTICLES_REJECTED = Counter(
     "risk_articles_rejected", "Items refused as invalid articles, by endpoint and reason.", ["endpoint", "reason"]
 )
 SIGNAL_FIRED = Counter("risk_signal_fired", "Scored articles on which a signal fired.", ["signal"])
+ARTICLES_NOT_ASSESSED = Counter(
+    "risk_articles_not_assessed",
+    "Valid articles given no risk because the model cannot read them, by endpoint and reason.",
+    ["endpoint", "reason"],
+)
+ARTICLES_GENRE = Counter(
+    "risk_articles_genre", "Assessed articles, by endpoint and the genre they read as.", ["endpoint", "genre"]
+)
+ARTICLES_LANGUAGE = Counter(
+    "risk_articles_language",
+    "Valid articles by detected language (a fixed set of codes, 'other', 'und'), assessed or not.",
+    ["language"],
+)
+RESULT_WARNINGS = Counter("risk_result_warnings", "Assessed articles that carry a warning, by warning.", ["warning"])
 
 MODEL_INFO = Gauge(
     "risk_model_info",
@@ -114,16 +134,35 @@ def record_outcomes(endpoint: str, result: ChunkResult) -> None:
     levels: Tally[str] = Tally()
     signals: Tally[str] = Tally()
     reasons: Tally[str] = Tally()
+    unread: Tally[str] = Tally()
+    genres: Tally[str] = Tally()
+    languages: Tally[str] = Tally()
+    warnings: Tally[str] = Tally()
     score = _child(SCORE, endpoint)
     for outcome in result.outcomes:
-        if isinstance(outcome, Scored):
-            levels[outcome.level] += 1
-            signals.update(outcome.signals)
-            score.observe(outcome.score)
-        else:
+        if not isinstance(outcome, Scored):
             reasons[outcome.reason if outcome.reason in REJECT_REASONS else "invalid"] += 1
+            continue
+        languages[outcome.language if outcome.language in LANGUAGES or outcome.language == "und" else "other"] += 1
+        if outcome.level is None or outcome.score is None:
+            unread[outcome.reason if outcome.reason in NOT_ASSESSED_REASONS else "no_readable_text"] += 1
+            continue
+        levels[outcome.level] += 1
+        signals.update(outcome.signals)
+        score.observe(outcome.score)
+        if outcome.genre in GENRES:
+            genres[outcome.genre] += 1
+        warnings.update(w for w in outcome.warnings if w in WARNINGS)
     for level, count in levels.items():
         _child(ARTICLES_SCORED, endpoint, level).inc(count)
+    for reason, count in unread.items():
+        _child(ARTICLES_NOT_ASSESSED, endpoint, reason).inc(count)
+    for genre, count in genres.items():
+        _child(ARTICLES_GENRE, endpoint, genre).inc(count)
+    for language, count in languages.items():
+        _child(ARTICLES_LANGUAGE, language).inc(count)
+    for warning, count in warnings.items():
+        _child(RESULT_WARNINGS, warning).inc(count)
     for reason, count in reasons.items():
         _child(ARTICLES_REJECTED, endpoint, reason).inc(count)
     for name, count in signals.items():
@@ -155,12 +194,20 @@ def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
             _child(ARTICLES_SCORED, endpoint, level)
         for reason in REJECT_REASONS:
             _child(ARTICLES_REJECTED, endpoint, reason)
+        for reason in NOT_ASSESSED_REASONS:
+            _child(ARTICLES_NOT_ASSESSED, endpoint, reason)
+        for genre in GENRES:
+            _child(ARTICLES_GENRE, endpoint, genre)
         _child(SCORE, endpoint)
         _child(SCORING_DURATION, endpoint)
         if endpoint != "single":
             _child(BATCH_SIZE, endpoint)
     for signal in signals:
         _child(SIGNAL_FIRED, signal)
+    for language in (*LANGUAGES, "other", "und"):
+        _child(ARTICLES_LANGUAGE, language)
+    for warning in WARNINGS:
+        _child(RESULT_WARNINGS, warning)
 
 
 def multiprocess_dir() -> Path | None:

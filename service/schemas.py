@@ -9,6 +9,7 @@ Other routers (service/feeds.py) can add models with `register_component` and re
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -54,8 +55,9 @@ class BatchResult(BaseModel):
 
     model_version: str
     count: int
-    scored: int
-    rejected: int
+    scored: int = Field(description="Items assessed (with a score and a level).")
+    not_assessed: int = Field(description="Valid articles the model cannot read (`assessed: false`, see `reason`).")
+    rejected: int = Field(description="Invalid items (an error object in their place).")
     results: list[RiskAssessment | ItemError]
 
 
@@ -104,9 +106,21 @@ EXAMPLE_CALM_ARTICLE = {
 }
 EXAMPLE_ASSESSMENT: dict[str, Any] = {
     "id": "story-42",
+    "assessed": True,
+    "reason": None,
+    "reason_detail": None,
     "score": 0.9966,
-    "level": "high",
+    "level": "medium",
     "model_version": "risk-v1",
+    "language": {"detected": "en", "confidence": 0.9712, "declared": "en"},
+    "genre": {"label": "news", "confidence": 0.8311, "explanation": "Reads as news reporting (0.83).", "cues": []},
+    "warnings": [
+        {
+            "code": "short_text",
+            "message": "Only 27 word(s) of text. Below 150 words this model's style cues are unreliable (held-out genuine "
+            "articles cut this short were put at high far more often than in full), so the level is at most medium.",
+        }
+    ],
     "signals": [
         {
             "name": "unnamed_sources",
@@ -133,6 +147,20 @@ EXAMPLE_ASSESSMENT: dict[str, Any] = {
         },
     ],
     "top_terms": [{"term": "claim", "contribution": 0.285008}, {"term": "officials", "contribution": -0.10557}],
+}
+EXAMPLE_NOT_ASSESSED: dict[str, Any] = {
+    "id": "story-45",
+    "assessed": False,
+    "reason": "unsupported_language",
+    "reason_detail": "This reads as Portuguese (pt, 0.99); the model reads English only.",
+    "score": None,
+    "level": None,
+    "model_version": "risk-v1",
+    "language": {"detected": "pt", "confidence": 0.9921, "declared": None},
+    "genre": None,
+    "warnings": [],
+    "signals": [],
+    "top_terms": [],
 }
 EXAMPLE_ITEM_ERROR = {
     "index": 1,
@@ -195,8 +223,17 @@ SCORE_DOCS: dict[str, Any] = {
     | {"security": SECURITY},
     "responses": {
         200: {
-            "description": "The assessment",
-            "content": {"application/json": {"schema": ref("RiskAssessment"), "example": EXAMPLE_ASSESSMENT}},
+            "description": "The assessment. An article the model cannot read (another language, no readable text) is a "
+            "normal result with `assessed: false`, a `reason`, and null `score` and `level`.",
+            "content": {
+                "application/json": {
+                    "schema": ref("RiskAssessment"),
+                    "examples": {
+                        "assessed": {"value": EXAMPLE_ASSESSMENT},
+                        "not assessed": {"value": EXAMPLE_NOT_ASSESSED},
+                    },
+                }
+            },
         },
         **problem_responses(401, 413, 415, 422, 503),
     },
@@ -226,10 +263,11 @@ BATCH_DOCS: dict[str, Any] = {
                     "schema": ref("BatchResult"),
                     "example": {
                         "model_version": "risk-v1",
-                        "count": 2,
+                        "count": 3,
                         "scored": 1,
+                        "not_assessed": 1,
                         "rejected": 1,
-                        "results": [EXAMPLE_ASSESSMENT, EXAMPLE_ITEM_ERROR],
+                        "results": [EXAMPLE_ASSESSMENT, EXAMPLE_ITEM_ERROR, EXAMPLE_NOT_ASSESSED],
                     },
                 },
                 "application/x-ndjson": {
@@ -251,12 +289,21 @@ MODEL_DOCS: dict[str, Any] = {
 }
 
 API_DESCRIPTION = """Misinformation-risk **triage** scores for news articles: a calibrated score, a risk level and the
-signals that fired, with evidence spans (character offsets into the text as sent). A triage score,
-not a verdict.
+signals that fired, with evidence spans (character offsets into the text as sent), plus the article's
+detected language and genre and any warnings. A triage score, not a verdict.
+
+**Not assessed.** Text the model cannot read (a language it was not trained on, no readable words)
+gets `assessed: false`, a machine-readable `reason` and a sentence in `reason_detail`, and null
+`score` and `level`: no number is made up. It is a normal 200 result, not an error. Response
+schema 2.0: `score` and `level` may be null (they never were in 1.x); new fields `assessed`,
+`reason`, `reason_detail`, `language`, `genre`, `warnings`.
 
 Errors are RFC 9457 `application/problem+json`. Unknown article fields are ignored. When API keys
 are configured, everything under `/v1` needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 See docs/service.md for limits and configuration."""
+
+
+_NULL_KEEPING_DOCS = {("/v1/score", "post"): SCORE_DOCS, ("/v1/score/batch", "post"): BATCH_DOCS}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -267,6 +314,12 @@ def install_openapi(app: FastAPI) -> None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
             components = schema["components"].setdefault("schemas", {})
+            # FastAPI drops null values from documented examples; put the 200 bodies back as written
+            # (a not-assessed result's null score and level are the point of the example)
+            for (path, method), docs in _NULL_KEEPING_DOCS.items():
+                operation = schema.get("paths", {}).get(path, {}).get(method)
+                if operation is not None:
+                    operation["responses"]["200"]["content"] = copy.deepcopy(docs["responses"][200]["content"])
             for model, mode in _COMPONENTS:
                 model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
                 components.update(model_schema.pop("$defs", {}))

@@ -31,12 +31,16 @@ WARMUP_ARTICLE = {
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """An article that was scored: its assessment as JSON plus what metrics need."""
+    """An article that was scored (assessed or not): its result as JSON plus what metrics need."""
 
     json: bytes
-    level: str
-    score: float
+    level: str | None  # None: not assessed (see `reason`)
+    score: float | None
     signals: tuple[str, ...]
+    reason: str | None = None
+    genre: str | None = None
+    language: str = "und"
+    warnings: tuple[str, ...] = ()
 
     def assessment(self) -> RiskAssessment:
         """The assessment as an object (parses `json`)."""
@@ -95,6 +99,10 @@ def _scored(assessment: RiskAssessment) -> Scored:
         level=assessment.level,
         score=assessment.score,
         signals=tuple(s.name for s in assessment.signals),
+        reason=assessment.reason,
+        genre=assessment.genre.label if assessment.genre is not None else None,
+        language=assessment.language.detected if assessment.language is not None else "und",
+        warnings=tuple(w.code for w in assessment.warnings),
     )
 
 

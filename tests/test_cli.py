@@ -31,7 +31,7 @@ def test_score_file_stdin_and_pretty(tiny_artifact: Path, tmp_path: Path) -> Non
     json_file = tmp_path / "a.json"
     json_file.write_text(json.dumps({"id": "x1", "title": None, "text": "Plain report."}), encoding="utf-8")
     assert json.loads(run("score", "--artifact", str(tiny_artifact), str(json_file)).stdout)["id"] == "x1"
-    piped = run("score", "--artifact", str(tiny_artifact), stdin="Piped text, calmly reported.")
+    piped = run("score", "--artifact", str(tiny_artifact), stdin="The council said on Tuesday that the report was published.")
     assert piped.returncode == 0 and json.loads(piped.stdout)["score"] >= 0
 
 
@@ -47,3 +47,13 @@ def test_bad_input_and_bad_artifact_exit_cleanly(tiny_artifact: Path, tmp_path: 
     assert missing.returncode == 3 and "model card" in missing.stderr
     for out in (empty, too_long, missing):
         assert "Traceback" not in out.stderr
+
+
+def test_pretty_says_not_assessed_and_why(tiny_artifact: Path) -> None:
+    text = "A prefeitura aprovou nesta terça-feira um novo plano para ampliar o transporte público no centro da cidade."
+    pretty = run("score", "--artifact", str(tiny_artifact), "--pretty", "--text", text)
+    assert pretty.returncode == 0, pretty.stderr
+    first = pretty.stdout.splitlines()[0]
+    assert first.startswith("Not assessed: this reads as Portuguese (pt, ") and "the model reads English only." in first
+    as_json = json.loads(run("score", "--artifact", str(tiny_artifact), "--text", text).stdout)
+    assert (as_json["assessed"], as_json["score"], as_json["level"]) == (False, None, None)

@@ -79,6 +79,7 @@ def check_artifact(directory: Path, data: Sequence[Path], *, retrain: bool = Tru
         problems += list(_diff("evaluation", stored, fresh_card.evaluation))
         problems += list(_diff("thresholds", card.thresholds.model_dump(), fresh_card.thresholds.model_dump()))
         problems += list(_diff("baseline", card.baseline, fresh_card.baseline))
+        problems += list(_diff("short_text_words", card.short_text_words, fresh_card.short_text_words))
         if sha256_bytes(pipeline_bytes(fresh_pipeline)) != card.pipeline_sha256:
             # Byte identity holds on the CPU that trained it; another CPU's SIMD kernels sum in another
             # order (seen: AMD EPYC vs Intel Xeon, coefficients 4e-11 apart). The fitted state must agree.
@@ -124,3 +125,49 @@ def fitted_state_diffs(path: str, shipped: Any, fresh: Any) -> Iterator[str]:
             yield f"{path}: {shipped} in the artifact, {fresh} retrained"
     elif shipped != fresh:
         yield f"{path}: {shipped!r} in the artifact, {fresh!r} retrained"
+
+
+def check_genre_artifact(directory: Path, root: Path) -> list[str]:
+    """Every discrepancy between the genre card and a retraining from the files it names under `root`."""
+    from model.artifact import load_genre_artifact, shipped_artifact_dir
+    from training.genre import run_genre_protocol
+
+    pipeline, card = load_genre_artifact(directory)
+    dataset = load_dataset([root / name for name in card.training_data_sha256])
+    problems = (
+        [f"genre training data: card {card.training_data_sha256}, now {dataset.files}"]
+        if dataset.files != card.training_data_sha256
+        else []
+    )
+    risk_pipeline, risk_card = load_artifact(shipped_artifact_dir())
+    if risk_card.version != card.terms_from:
+        problems.append(f"genre model reads the terms of {card.terms_from}, but the shipped risk model is {risk_card.version}")
+    terms = risk_pipeline.named_steps["features"].transformer_list[0][1]
+    fresh_pipeline, fresh_card = run_genre_protocol(dataset, card.hyperparameters, terms, risk_card.version)
+    problems += list(_diff("genre.evaluation", card.evaluation, fresh_card.evaluation))
+    if sha256_bytes(pipeline_bytes(fresh_pipeline)) != card.pipeline_sha256:
+        problems += list(fitted_state_diffs("genre pipeline", pipeline, fresh_pipeline))
+    return problems
+
+
+MIN_ASSESSED_SHARE = 0.995
+"""Issue 10: the English articles of ../shared/data must (nearly) all be read, not declined."""
+
+
+def assessed_share(scorer_dir: Path | None, root: Path) -> tuple[float, int, dict[str, int]]:
+    """Share of every article under `root` that the shipped scorer assesses, the count, and reasons of the others."""
+    from collections import Counter
+
+    from model.scorer import load_scorer
+
+    scorer = load_scorer(scorer_dir)
+    dataset = load_dataset(sorted(root.glob("*/articles.jsonl")))
+    reasons: Counter[str] = Counter()
+    assessed = 0
+    for i in range(0, len(dataset), 500):
+        for result in scorer.score_many(dataset.articles[i : i + 500]):
+            if result.assessed:
+                assessed += 1
+            else:
+                reasons[str(result.reason)] += 1
+    return assessed / len(dataset), len(dataset), dict(reasons)

@@ -1,9 +1,10 @@
 """Load labelled article files and split them so that no group sits on both sides.
 
 A training file is JSON Lines with `text`, `label` (0 = reliable, 1 = fake or misleading) and the
-optional Article fields. A `meta.jsonl` beside it (one line per `id`) may give `publisher` or
-`pair`: articles sharing a publisher, or fake/real twins sharing a pair key, form one group and
-are never split across train and test.
+optional Article fields (and `genre`: news, opinion, satire, press_release or generated; news when
+absent). A `meta.jsonl` beside it (one line per `id`) may give the grouping key, the first of
+`publisher`, `publisher_domain`, `member` or `pair`: articles sharing a publisher or a speaker, or
+fake/real twins sharing a pair key, form one group and are never split across train and test.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Dataset:
     strata: list[str]  # balanced across the split (publisher orientation, or label)
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256
     subsets: list[str] = field(default_factory=list)  # "perez_rosas/amt"; the dataset name when it has none
+    genres: list[str] = field(default_factory=list)  # "news" when the file has no genre field
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -50,6 +52,7 @@ class Dataset:
             [self.strata[i] for i in idx],
             self.files,
             [self.subsets[i] for i in idx],
+            [self.genres[i] for i in idx],
         )
 
     def where(self, predicate: Iterable[bool]) -> Dataset:
@@ -81,7 +84,10 @@ def _read_meta(path: Path) -> dict[str, dict[str, object]]:
     return out
 
 
-def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[str], list[str], list[str]]:
+_GROUP_KEYS = ("publisher", "publisher_domain", "member", "pair")
+
+
+def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[str], list[str], list[str], list[str]]:
     name = path.parent.name if path.name == "articles.jsonl" else path.stem
     meta = _read_meta(path)
     articles: list[Article] = []
@@ -89,6 +95,7 @@ def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[st
     groups: list[str] = []
     strata: list[str] = []
     subsets: list[str] = []
+    genres: list[str] = []
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -102,34 +109,36 @@ def _read_file(path: Path) -> tuple[list[Article], list[int], list[str], list[st
             except (ValueError, KeyError, TypeError, InvalidArticle) as exc:
                 raise DataError(f"{path}:{lineno}: {exc}") from exc
             info = meta.get(str(row.get("id")), {})
-            key = info.get("publisher") or info.get("pair")
-            kind = "publisher" if info.get("publisher") else "pair"
+            kind = next((k for k in _GROUP_KEYS if info.get(k)), "id")
+            key = info.get(kind)
             groups.append(f"{name}:{kind}:{key}" if key else f"{name}:id:{row.get('id', lineno)}")
             strata.append(f"{name}:{info.get('orientation') or label}")
             subsets.append(f"{name}/{info['subset']}" if info.get("subset") else name)
+            genres.append(str(row.get("genre") or "news"))
             articles.append(article)
             labels.append(label)
-    return articles, labels, [name] * len(articles), groups, strata, subsets
+    return articles, labels, [name] * len(articles), groups, strata, subsets, genres
 
 
 def load_dataset(paths: Sequence[Path | str]) -> Dataset:
     """Read one or more labelled JSONL files (and their meta.jsonl sidecars)."""
     if not paths:
         raise DataError("no training files given")
-    articles, labels, sources, groups, strata, subsets, files = [], [], [], [], [], [], {}
+    articles, labels, sources, groups, strata, subsets, genres, files = [], [], [], [], [], [], [], {}
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
             raise DataError(f"{path}: no such file")
-        a, lab, src, grp, strat, sub = _read_file(path)
+        a, lab, src, grp, strat, sub, gen = _read_file(path)
         articles += a
         labels += lab
         sources += src
         groups += grp
         strata += strat
         subsets += sub
+        genres += gen
         files[f"{path.parent.name}/{path.name}"] = sha256_file(path)
-    return Dataset(articles, np.asarray(labels, dtype=int), sources, groups, strata, files, subsets)
+    return Dataset(articles, np.asarray(labels, dtype=int), sources, groups, strata, files, subsets, genres)
 
 
 def _rank(seed: int, key: str) -> str:

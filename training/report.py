@@ -85,6 +85,7 @@ def render_report(card: ModelCard, *, plots: bool = True) -> str:
         "numbers keep publishers/twins grouped, which the published ones did not need to. Leave-one-dataset-out is",
         "far lower: the model does not transfer well across domains, and users should know it.",
         "",
+        *_truncation(ev.get("truncation")),
         "## Signals: share of articles on which each fired, by label",
         "",
         "| signal | reliable (0) | fake/misleading (1) |",
@@ -105,6 +106,27 @@ def render_report(card: ModelCard, *, plots: bool = True) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def _truncation(section: dict[str, Any] | None) -> list[str]:
+    if not section:
+        return []
+    lines = [
+        "## Short texts: held-out articles cut to their first N words",
+        "",
+        "Title kept, body cut after its N-th word. `genuine high` is the share of genuine articles the model puts at",
+        "`high` (the level's false-positive rate); `with rule` applies the scorer's short-text rule. "
+        f"Rule chosen from this table: {section['rule']}",
+        "",
+        "| words | ROC AUC | accuracy | genuine high | genuine medium or high | genuine high, with rule | fake high, with rule |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cut, row in section["cuts"].items():
+        lines.append(
+            f"| {cut} | {row['roc_auc']:.3f} | {row['accuracy']:.3f} | {row['genuine_high']:.1%} | "
+            f"{row['genuine_medium_or_high']:.1%} | {row['genuine_high_with_rule']:.1%} | {row['fake_high_with_rule']:.1%} |"
+        )
+    return [*lines, ""]
 
 
 def write_plots(plots: dict[str, Any], directory: Path) -> None:

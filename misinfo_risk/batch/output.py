@@ -20,7 +20,7 @@ from misinfo_risk.batch.state import RunState, atomic_write
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 PARQUET_ROW_GROUP_ROWS = 65_536
-SIGNAL_SEPARATOR = ";"  # CSV cells hold the fired signal names joined by this
+SIGNAL_SEPARATOR = ";"  # CSV cells hold the fired signal names (and warning codes) joined by this
 PARQUET_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -28,8 +28,13 @@ PARQUET_SCHEMA = pa.schema(
         ("location", pa.string()),
         ("title", pa.string()),
         ("url", pa.string()),
+        ("assessed", pa.bool_()),
+        ("reason", pa.string()),
         ("score", pa.float64()),
         ("level", pa.string()),
+        ("language", pa.string()),
+        ("genre", pa.string()),
+        ("warnings", pa.list_(pa.string())),
         ("model_version", pa.string()),
         ("signals", pa.list_(pa.string())),
         ("error", pa.string()),
@@ -39,16 +44,19 @@ PARQUET_SCHEMA = pa.schema(
 
 @dataclass
 class Tally:
-    """What the output holds: items, errors and scored items per level."""
+    """What the output holds: items, errors, articles not assessed, and assessed items per level."""
 
     items: int = 0
     errors: int = 0
+    not_assessed: int = 0
     levels: Counter[str] = field(default_factory=Counter)
 
     def add(self, row: dict[str, Any]) -> None:
         self.items += 1
         if row["error"] is not None:
             self.errors += 1
+        elif row.get("level") is None:
+            self.not_assessed += 1
         else:
             self.levels[row["level"]] += 1
 
@@ -102,8 +110,10 @@ def _csv_pieces(chunks: Iterable[bytes], tally: Tally) -> Iterator[bytes]:
 def _csv_cell(name: str, value: Any) -> str:
     if value is None:
         return ""
-    if name == "signals":
+    if name in ("signals", "warnings"):
         return SIGNAL_SEPARATOR.join(value)
+    if name == "assessed":
+        return "true" if value else "false"
     if name == "score":
         return repr(float(value))
     return str(value)

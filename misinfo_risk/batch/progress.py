@@ -83,7 +83,8 @@ def summary(tally: Tally, output: str, scored_now: int, scoring_seconds: float, 
     rate = scored_now / scoring_seconds if scoring_seconds > 0 else 0.0
     return (
         f"batch: {tally.items:,} items -> {output}\n"
-        f"  scored: {tally.items - tally.errors:,} ({levels})\n"
+        f"  scored: {tally.items - tally.errors - tally.not_assessed:,} ({levels})\n"
+        f"  not assessed: {tally.not_assessed:,} (the model cannot read them: see `reason`)\n"
         f"  errors: {tally.errors:,}\n"
         f"  throughput: {rate:,.1f} articles/s ({scored_now:,} items processed in this run in {_duration(scoring_seconds)};"
         f" {_duration(total_seconds)} with the engine's shutdown and writing the output)\n"

@@ -18,7 +18,25 @@ from model.errors import InvalidArticle
 from model.scorer import Scorer
 from model.types import Article, RiskAssessment, parse_article
 
-ROW_FIELDS = ("id", "source", "location", "title", "url", "score", "level", "model_version", "signals", "error")
+ROW_FIELDS = (
+    "id",
+    "source",
+    "location",
+    "title",
+    "url",
+    "assessed",
+    "reason",
+    "score",
+    "level",
+    "language",
+    "genre",
+    "warnings",
+    "model_version",
+    "signals",
+    "error",
+)
+"""`assessed` is false (and `score`, `level` empty) when the model cannot read the article, `reason` says why;
+all three are empty on an error row. `warnings` holds warning codes, `signals` the fired signal names."""
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +88,13 @@ def scored_row(item: RawItem, article: Article, result: RiskAssessment) -> dict[
         "location": item.location,
         "title": article.title,
         "url": article.url,
+        "assessed": result.assessed,
+        "reason": result.reason,
         "score": result.score,
         "level": result.level,
+        "language": result.language.detected if result.language is not None else None,
+        "genre": result.genre.label if result.genre is not None else None,
+        "warnings": [w.code for w in result.warnings],
         "model_version": result.model_version,
         "signals": [signal.name for signal in result.signals],
         "error": None,
@@ -86,8 +109,13 @@ def error_row(item: RawItem, error: str) -> dict[str, Any]:
         "location": item.location,
         "title": _text_or_none(fields.get("title")),
         "url": _text_or_none(fields.get("url")),
+        "assessed": None,
+        "reason": None,
         "score": None,
         "level": None,
+        "language": None,
+        "genre": None,
+        "warnings": [],
         "model_version": None,
         "signals": [],
         "error": _text_or_none(error),

@@ -16,7 +16,23 @@ from model.types import parse_article
 from tests.batch.conftest import Entry, LoopbackServer, article, atom, entries, read_jsonl, rss1, rss2, write_jsonl
 from tests.batch.test_feeds import BOMB
 
-ROW_KEYS = ["id", "source", "location", "title", "url", "score", "level", "model_version", "signals", "error"]
+ROW_KEYS = [
+    "id",
+    "source",
+    "location",
+    "title",
+    "url",
+    "assessed",
+    "reason",
+    "score",
+    "level",
+    "language",
+    "genre",
+    "warnings",
+    "model_version",
+    "signals",
+    "error",
+]
 
 
 def batch(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str]:
@@ -109,7 +125,12 @@ def test_csv_and_parquet_outputs_hold_the_same_rows(
 
 def _as_csv(row: dict[str, Any]) -> dict[str, str]:
     cells = {k: "" if v is None else str(v) for k, v in row.items()}
-    return cells | {"signals": ";".join(row["signals"]), "score": "" if row["score"] is None else repr(row["score"])}
+    return cells | {
+        "signals": ";".join(row["signals"]),
+        "warnings": ";".join(row["warnings"]),
+        "assessed": "" if row["assessed"] is None else str(row["assessed"]).lower(),
+        "score": "" if row["score"] is None else repr(row["score"]),
+    }
 
 
 def test_clean_run_exits_zero_with_log_lines_and_level_counts(
@@ -160,3 +181,36 @@ def test_empty_input_gives_an_empty_output(tmp_path: Path, tiny_artifact: Path, 
     assert (tmp_path / "out.jsonl").read_bytes() == b""
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == ",".join(ROW_KEYS) + "\n"
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 0
+
+
+def test_articles_not_assessed_are_rows_with_a_reason_in_every_format(
+    tmp_path: Path, tiny_artifact: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    english = "The council said on Tuesday that the report was published, and officials told reporters it would work."
+    items = [
+        {"id": "en", "text": english},
+        {"id": "pt", "text": "A prefeitura aprovou nesta terça-feira um novo plano para ampliar o transporte público."},
+        {"id": "emoji", "text": "🙂🙂🙂"},
+    ]
+    source = write_jsonl(tmp_path / "mixed-languages.jsonl", items)
+    outputs = {ext: tmp_path / f"out.{ext}" for ext in ("jsonl", "csv", "parquet")}
+    for path in outputs.values():
+        status, err = batch(capsys, source, "--output", path, "--artifact", tiny_artifact, "--progress", "off")
+        assert status == 0, err  # not assessed is a result, not an error
+        assert "not assessed: 2" in err and "errors: 0" in err
+    rows = read_jsonl(outputs["jsonl"])
+    assert [(r["id"], r["assessed"], r["reason"]) for r in rows] == [
+        ("en", True, None),
+        ("pt", False, "unsupported_language"),
+        ("emoji", False, "no_readable_text"),
+    ]
+    assert rows[1]["score"] is None and rows[1]["level"] is None and rows[1]["language"] == "pt"
+    assert rows[0]["genre"] in {"news", "opinion", "press_release", "satire"} and rows[0]["score"] is not None
+    assert pq.read_table(outputs["parquet"]).to_pylist() == rows
+    assert pq.read_schema(outputs["parquet"]).field("assessed").type == pa.bool_()
+    with outputs["csv"].open(newline="", encoding="utf-8") as handle:
+        cells = list(csv.DictReader(handle))
+    assert [(c["assessed"], c["reason"], c["score"]) for c in cells[1:]] == [
+        ("false", "unsupported_language", ""),
+        ("false", "no_readable_text", ""),
+    ]

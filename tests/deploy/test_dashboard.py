@@ -96,8 +96,24 @@ def test_panel_ids_are_unique_and_panels_do_not_overlap() -> None:
         ("Score distribution", "heatmap", "risk_score_bucket"),
         ("Signal firing rates", "timeseries", "risk_signal_fired_total"),
         ("Model version", "table", "risk_model_info"),
+        ("Not assessed by reason", "timeseries", "risk_articles_not_assessed_total"),
+        ("Genre of assessed articles", "timeseries", "risk_articles_genre_total"),
+        ("Detected language", "timeseries", "risk_articles_language_total"),
+        ("Result warnings", "timeseries", "risk_result_warnings_total"),
     ],
-    ids=["traffic", "latency", "errors", "risk-mix", "score-heatmap", "signals", "model-version"],
+    ids=[
+        "traffic",
+        "latency",
+        "errors",
+        "risk-mix",
+        "score-heatmap",
+        "signals",
+        "model-version",
+        "not-assessed",
+        "genre",
+        "language",
+        "warnings",
+    ],
 )
 def test_required_panel(title: str, panel_type: str, metric: str) -> None:
     panel = _panel(title)

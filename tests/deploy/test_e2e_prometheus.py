@@ -1,9 +1,11 @@
 """End to end: a real Prometheus scrapes a real `misinfo-risk serve --workers 2` and evaluates the shipped rules.
 
 The test sends a known mix of articles through all three scoring endpoints (single requests, JSON
-batches, RSS feeds; a few invalid items among them) in two phases, waits until Prometheus has
-scraped them, and checks through Prometheus's HTTP API the exact counts per risk level, endpoint,
-signal, rejection reason and score bucket, against the in-process scorer on the same articles.
+batches, RSS feeds; a few invalid items, and a few valid ones the model cannot read or that carry a
+warning, among them) in two phases, waits until Prometheus has scraped them, and checks through
+Prometheus's HTTP API the exact counts per risk level, endpoint, signal, rejection reason, score
+bucket, not-assessed reason, genre, detected language and warning, against the in-process scorer on
+the same articles.
 It also checks that the recording rules evaluate, and that every dashboard query runs and names
 only metrics the service really exports.
 """
@@ -25,6 +27,7 @@ from ingest.feeds import feed_articles
 from model.errors import InvalidArticle
 from model.scorer import Scorer
 from model.types import RiskAssessment, parse_article
+from service.metrics import LANGUAGES
 from tests.conftest import TINY
 from tests.deploy.processes import group_members, wait_for
 from tests.deploy.prometheus_server import JOB, PrometheusServer
@@ -40,6 +43,20 @@ SCORE_BUCKETS = [round(0.05 * i, 2) for i in range(1, 21)]
 INVALID_SINGLE = {"title": "Blank", "text": "   "}
 INVALID_BATCH_ITEMS = [{"title": "No text at all"}, {"text": 5}]
 EMPTY_FEED_ENTRY = "<item><title>Headline only</title><guid>entry-without-text</guid></item>"
+# Valid articles the model (English only) cannot read, and assessed ones that carry a warning.
+FRENCH = {
+    "title": "Le conseil municipal approuve le budget",
+    "text": "Le conseil municipal a voté mardi par sept voix contre deux pour approuver un budget de 4,2 millions "
+    "d'euros pour la bibliothèque centrale, a déclaré un porte-parole du maire dans un communiqué.",
+}
+GERMAN = {
+    "id": "e2e:german",
+    "title": "Stadtrat beschließt Haushalt",
+    "text": "Der Stadtrat hat am Dienstag mit sieben zu zwei Stimmen einen Haushalt von 4,2 Millionen Euro für die "
+    "Zentralbibliothek beschlossen, sagte ein Sprecher des Bürgermeisters.",
+}
+NO_LETTERS = {"title": "🔥🔥", "text": "👍👍 123 !!!"}
+SHORT = {"title": "Council approves budget", "text": "The council voted on Tuesday to approve the budget, a spokesperson said."}
 
 
 @dataclass
@@ -56,11 +73,18 @@ class Expected:
     """What the in-process scorer says about everything sent, by endpoint."""
 
     scored: dict[str, list[RiskAssessment]] = field(default_factory=lambda: {"single": [], "batch": [], "feed": []})
+    """Every valid article's result by endpoint, assessed or not (not assessed: no score, no level)."""
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
     items: Counter[str] = field(default_factory=Counter)
 
     @property
     def assessments(self) -> list[RiskAssessment]:
+        """Results the model assessed (with a score and a level); `scored` also holds the not-assessed ones."""
+        return [a for scored in self.scored.values() for a in scored if a.assessed]
+
+    @property
+    def results(self) -> list[RiskAssessment]:
+        """Every valid article's result, assessed or not."""
         return [a for scored in self.scored.values() for a in scored]
 
     def add(self, scorer: Scorer, endpoint: str, items: Sequence[Any]) -> None:
@@ -104,9 +128,15 @@ def _plan() -> list[Phase]:
     half = len(articles) // 2
     real, fake = articles[:half], articles[half:]
     single, feed, batch = real[:5] + fake[:5], real[5:8] + fake[5:8], real[8:] + fake[8:]
+    # a language hint that disagrees with the (confidently English) text: a language_mismatch warning
+    mismatch = dict(real[0], language="de")
     return [
         Phase(single[0::2], batch[0::2], _rss(feed[0::2])),
-        Phase(single[1::2], batch[1::2][:3] + INVALID_BATCH_ITEMS + batch[1::2][3:], _rss(feed[1::2], EMPTY_FEED_ENTRY)),
+        Phase(
+            single[1::2] + [FRENCH, mismatch],
+            batch[1::2][:3] + INVALID_BATCH_ITEMS + [NO_LETTERS, SHORT] + batch[1::2][3:],
+            _rss([*feed[1::2], GERMAN], EMPTY_FEED_ENTRY),
+        ),
     ]
 
 
@@ -184,12 +214,14 @@ def scenario(tiny_artifact: Path, scorer: Scorer, tmp_path_factory: pytest.TempP
 
 
 def test_the_mix_is_meaningful(scenario: Scenario) -> None:
-    """Guards the test itself: several levels, every endpoint, several rejection reasons."""
+    """Guards the test itself: several levels, every endpoint, several rejection and not-assessed reasons, warnings."""
     expected = scenario.expected
     assert {a.level for a in expected.assessments} >= {"low", "high"}
     assert all(len(scored) >= 5 for scored in expected.scored.values())
     assert {reason for _, reason in expected.rejected} >= {"empty", "missing", "type"}
     assert {endpoint for endpoint, _ in expected.rejected} == {"single", "batch", "feed"}
+    assert {a.reason for a in expected.results if not a.assessed} == {"unsupported_language", "no_readable_text"}
+    assert {w.code for a in expected.assessments for w in a.warnings} >= {"short_text", "language_mismatch"}
 
 
 def nonzero(values: dict[Any, float]) -> dict[Any, float]:
@@ -205,7 +237,9 @@ def test_counts_per_risk_level(scenario: Scenario) -> None:
 
 
 def test_counts_per_endpoint_and_level(scenario: Scenario) -> None:
-    expected = Counter((endpoint, a.level) for endpoint, scored in scenario.expected.scored.items() for a in scored)
+    expected = Counter(
+        (endpoint, a.level) for endpoint, results in scenario.expected.scored.items() for a in results if a.assessed
+    )
     got = scenario.prometheus.values_by_labels(
         f"sum by (endpoint, level) (risk_articles_scored_total{{{SEL}}})", "endpoint", "level"
     )
@@ -228,8 +262,51 @@ def test_rejections_per_endpoint_and_reason(scenario: Scenario) -> None:
     assert len(got) == 3 * 5  # endpoints x reasons, at 0 until used
 
 
+def test_not_assessed_per_endpoint_and_reason(scenario: Scenario) -> None:
+    expected = Counter(
+        (endpoint, a.reason) for endpoint, results in scenario.expected.scored.items() for a in results if not a.assessed
+    )
+    got = scenario.prometheus.values_by_labels(
+        f"sum by (endpoint, reason) (risk_articles_not_assessed_total{{{SEL}}})", "endpoint", "reason"
+    )
+    assert nonzero(got) == {key: float(n) for key, n in expected.items()}
+    assert len(got) == 3 * 2  # endpoints x reasons, at 0 until used
+
+
+def test_genre_per_endpoint(scenario: Scenario) -> None:
+    expected = Counter(
+        (endpoint, a.genre.label) for endpoint, results in scenario.expected.scored.items() for a in results if a.genre
+    )
+    assert sum(expected.values()) == len(scenario.expected.assessments), "every assessed article has a genre"
+    got = scenario.prometheus.values_by_labels(
+        f"sum by (endpoint, genre) (risk_articles_genre_total{{{SEL}}})", "endpoint", "genre"
+    )
+    assert nonzero(got) == {key: float(n) for key, n in expected.items()}
+    assert len(got) == 3 * 4  # endpoints x genres, at 0 until used
+
+
+def test_detected_languages(scenario: Scenario) -> None:
+    def bucket(code: str) -> str:
+        return code if code in LANGUAGES or code == "und" else "other"
+
+    expected = Counter(bucket(a.language.detected) for a in scenario.expected.results if a.language)
+    assert sum(expected.values()) == len(scenario.expected.results), "every valid article has a detected language"
+    assert set(expected) >= {"en", "fr", "de", "und"}
+    got = scenario.prometheus.values_by(f"sum by (language) (risk_articles_language_total{{{SEL}}})", "language")
+    assert nonzero(got) == {language: float(n) for language, n in expected.items()}
+    assert set(got) == {*LANGUAGES, "other", "und"}  # a bounded set, every value at 0 until used
+
+
+def test_result_warnings(scenario: Scenario) -> None:
+    expected = Counter(w.code for a in scenario.expected.assessments for w in a.warnings)
+    got = scenario.prometheus.values_by(f"sum by (warning) (risk_result_warnings_total{{{SEL}}})", "warning")
+    assert nonzero(got) == {code: float(n) for code, n in expected.items()}
+    assert set(got) == {"short_text", "language_mismatch", "not_news"}
+
+
 def test_score_histogram_buckets(scenario: Scenario) -> None:
-    scores = [a.score for a in scenario.expected.assessments]
+    scores = [a.score for a in scenario.expected.assessments if a.score is not None]
+    assert len(scores) == len(scenario.expected.assessments)
     got = scenario.prometheus.values_by(f"sum by (le) (risk_score_bucket{{{SEL}}})", "le")
     expected = {str(bound): float(sum(s <= bound for s in scores)) for bound in SCORE_BUCKETS}
     expected["+Inf"] = float(len(scores))
@@ -297,6 +374,13 @@ def test_recording_rules_evaluate(scenario: Scenario) -> None:
         process=prometheus.process,
     )
     assert errors == 0.0, "no request failed with a 5xx, so the server-error ratio is a real 0 (not missing)"
+    not_assessed = wait_for(
+        lambda: prometheus.scalar(f"job:risk_articles_not_assessed:ratio_rate15m{{{SEL}}} > 0"),
+        timeout=60,
+        what="the recording rule job:risk_articles_not_assessed:ratio_rate15m to evaluate",
+        process=prometheus.process,
+    )
+    assert 0.0 < not_assessed < 0.5, "a few of the valid articles sent were not assessed"
 
 
 def test_every_rule_loads_and_evaluates_without_error(scenario: Scenario) -> None:

@@ -24,7 +24,11 @@ def test_any_unicode_scores_or_raises_typed_error(scorer: Scorer, text: str, tit
         assert exc.field in {"text", "title"}
         return
     result = scorer.score(article)
-    assert 0.0 <= result.score <= 1.0
+    if not result.assessed:  # unreadable text gets no risk at all, and says why
+        assert result.score is None and result.level is None and result.reason and result.reason_detail
+        assert not result.signals
+        return
+    assert result.score is not None and 0.0 <= result.score <= 1.0
     for signal in result.signals:
         for ev in signal.evidence:
             source = article.title if ev.section == "title" else article.text

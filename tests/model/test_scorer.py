@@ -27,7 +27,11 @@ def test_score_is_the_pipeline_probability(scorer: Scorer) -> None:
 
 def test_levels_follow_the_card_thresholds(scorer: Scorer) -> None:
     for result in scorer.score_many([FAKEISH, make_article()]):
-        assert result.level == scorer.card.thresholds.level_for(result.score)
+        assert result.score is not None
+        expected = scorer.card.thresholds.level_for(result.score)
+        if result.warning("short_text"):  # below the card's short_text_words the level stops at medium
+            expected = "medium" if expected == "high" else expected
+        assert result.level == expected
         assert result.model_version == "test-0"
 
 

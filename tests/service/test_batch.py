@@ -61,6 +61,7 @@ def test_empty_batch(client: TestClient) -> None:
         "model_version": "test-0",
         "count": 0,
         "scored": 0,
+        "not_assessed": 0,
         "rejected": 0,
         "results": [],
     }

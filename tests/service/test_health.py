@@ -47,7 +47,8 @@ def test_openapi_documents_the_api_with_examples(client: TestClient) -> None:
     body = score["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/Article"}
     assert body["examples"]["sensational"]["value"]["text"]
-    assert score["responses"]["200"]["content"]["application/json"]["example"]["level"] == "high"
+    examples = score["responses"]["200"]["content"]["application/json"]["examples"]
+    assert examples["assessed"]["value"]["level"] == "medium" and examples["not assessed"]["value"]["level"] is None
     assert "application/problem+json" in score["responses"]["422"]["content"]
     assert score["security"] == [{"BearerKey": []}, {"HeaderKey": []}]
     batch = spec["paths"]["/v1/score/batch"]["post"]["requestBody"]["content"]

