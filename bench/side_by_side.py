@@ -10,8 +10,8 @@ old, new, old, new, ... Each child reports `Scorer.score` p50 and p99 over 1,000
 `Scorer.score_many` articles/s in chunks of 100. The table gives each tree's median over the
 rounds and the per-round new/old ratios (the VM's speed drifts; interleaving cancels most of it).
 
-`--instructions` counts instead of timing: each tree scores 50 and then 250 articles one by one
-under `valgrind --tool=callgrind`, and the difference / 200 is the instructions per article
+`--instructions` counts instead of timing: each tree scores 100 and then 300 articles (one by one, and
+in chunks of 100) under `valgrind --tool=callgrind`, and the difference / 200 is the instructions per article
 (start-up and warm-up cancel out). Instruction counts do not drift with the VM's load, which on
 this machine moves a p50 by +-30% between runs; they do not see cache misses.
 """
@@ -61,15 +61,21 @@ from model.scorer import load_scorer
 from model.types import Article
 articles = [Article(**json.loads(line)) for line in open(sys.argv[1], encoding="utf-8")]
 scorer = load_scorer()
-for a in articles[: int(sys.argv[2])]:
-    scorer.score(a)
+n = int(sys.argv[2])
+if sys.argv[3] == "single":
+    for a in articles[:n]:
+        scorer.score(a)
+else:
+    for i in range(0, n, 100):
+        scorer.score_many(articles[i : min(i + 100, n)])
 """
 
 
-def _instructions(tree: Path, data: Path, n: int, out_dir: Path) -> int:
+def _instructions(tree: Path, data: Path, n: int, out_dir: Path, mode: str) -> int:
     env = os.environ | {"PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    out = out_dir / f"callgrind.{tree.name}.{n}"
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", _COUNT_CHILD, str(data), str(n)]
+    out = out_dir / f"callgrind.{tree.name}.{mode}.{n}"
+    child = [sys.executable, "-c", _COUNT_CHILD, str(data), str(n), mode]
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child]
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=True)
     for line in done.stderr.splitlines():
         if "Collected :" in line:
@@ -78,20 +84,20 @@ def _instructions(tree: Path, data: Path, n: int, out_dir: Path) -> int:
 
 
 def count_instructions(old: Path, data: Path) -> None:
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        per_article = {}
-        for name, tree in (("old", old), ("new", ROOT)):
-            low, high = _instructions(tree, data, 50, Path(tmp)), _instructions(tree, data, 250, Path(tmp))
-            per_article[name] = (high - low) / 200
-            print(f"{name}: {per_article[name]:,.0f} instructions per article", file=sys.stderr)
-    ratio = per_article["new"] / per_article["old"]
+        for mode, label in (("single", "`Scorer.score`, one by one"), ("many", "`Scorer.score_many`, chunks of 100")):
+            per_article = {}
+            for name, tree in (("old", old), ("new", ROOT)):
+                low, high = _instructions(tree, data, 100, Path(tmp), mode), _instructions(tree, data, 300, Path(tmp), mode)
+                per_article[name] = (high - low) / 200
+                print(f"{mode} {name}: {per_article[name]:,.0f} instructions per article", file=sys.stderr)
+            rows.append((label, per_article["old"], per_article["new"]))
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print("| measure | old | new | new / old |")
+    print("| instructions per 5 KB article (callgrind; 300 minus 100 articles) | old | new | new / old |")
     print("|---|---|---|---|")
-    print(
-        f"| instructions per `Scorer.score` (5 KB article, callgrind) | {per_article['old']:,.0f} | "
-        f"{per_article['new']:,.0f} | {ratio:.3f} |"
-    )
+    for label, old_n, new_n in rows:
+        print(f"| {label} | {old_n:,.0f} | {new_n:,.0f} | {new_n / old_n:.3f} |")
 
 
 def _run(tree: Path, data: Path) -> dict[str, float]:
