@@ -145,9 +145,11 @@ CUES: tuple[Cue, ...] = (
 )
 CUE_NAMES = tuple(c.name for c in CUES)
 SELF_LABELS: dict[str, GenreLabel] = {"release_header": "press_release", "opinion_header": "opinion"}
-"""Cues by which a text labels its own genre ("Opinion | ...", "/PRNewswire/"): when one fires, the
-genre is the one the text declares, whatever the model's probabilities (which never saw most of
-these labels: the training sets come without them)."""
+"""Cues by which a text labels its own genre ("Opinion | ...", "/PRNewswire/"): when one fires within
+SELF_LABEL_CHARS of the start of the title or text (a header or dateline, not "said in a press release"
+in a news story), the genre is the one the text declares, whatever the model's probabilities (which
+never saw most of these labels: the training sets come without them)."""
+SELF_LABEL_CHARS = 150
 
 
 def cue_hits(doc: Doc) -> dict[str, list[Hit]]:
@@ -289,19 +291,28 @@ class GenreReader:
 
     def _reading(self, doc: Doc, row: np.ndarray) -> GenreReading:
         hits = cue_hits(doc)
-        declared = next((genre for name, genre in SELF_LABELS.items() if hits[name]), None)
+        heads = {name: [h for h in hits[name] if h.start < SELF_LABEL_CHARS] for name in SELF_LABELS}
+        declared = next((genre for name, genre in SELF_LABELS.items() if heads[name]), None)
         if declared is not None:
-            own = [h for name, genre in SELF_LABELS.items() if genre == declared for h in hits[name]]
+            own = [h for name, genre in SELF_LABELS.items() if genre == declared for h in heads[name]]
             evidence = tuple(_evidence(doc, sorted(own)[:10]))
             quoted = ", ".join(f'"{e.text}"' for e in evidence[:3])
             explanation = f"Labels itself as {GENRE_NAMES[declared]}: {quoted}."
-            return GenreReading(label=declared, confidence=1.0, explanation=explanation, cues=evidence)
+            return GenreReading(
+                label=declared, confidence=1.0, model_version=self.version, explanation=explanation, cues=evidence
+            )
         k = int(np.argmax(row))
         label: GenreLabel = self._classes[k]
         confidence = round(float(row[k]), 4)
         own = [h for cue in CUES if cue.genre == label for h in hits[cue.name]]
         evidence = tuple(_evidence(doc, sorted(own)[:10]))
-        return GenreReading(label=label, confidence=confidence, explanation=explain(label, confidence, evidence), cues=evidence)
+        return GenreReading(
+            label=label,
+            confidence=confidence,
+            model_version=self.version,
+            explanation=explain(label, confidence, evidence),
+            cues=evidence,
+        )
 
 
 def load_genre_reader(directory: Path | None = None) -> GenreReader:

@@ -169,7 +169,10 @@ class LanguageReading(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    detected: str = Field(description="ISO 639-1 code identified from title + text; 'und' when there is nothing to identify.")
+    detected: str = Field(
+        description="ISO 639 code identified from the text (two letters where one exists, e.g. 'en'; a few languages "
+        "have only three, e.g. 'ceb'); 'und' when there is nothing to identify."
+    )
     confidence: float = Field(ge=0.0, le=1.0, description="The identifier's probability for `detected`.")
     declared: str | None = Field(default=None, description="The request's `language` hint, as sent (null if none).")
 
@@ -181,6 +184,7 @@ class GenreReading(BaseModel):
 
     label: GenreLabel
     confidence: float = Field(ge=0.0, le=1.0, description="The genre model's probability for `label`.")
+    model_version: str = Field(description="The genre model that read it, e.g. 'genre-v1'.")
     explanation: str = Field(
         description="Why, in one sentence, e.g. 'Reads as a press release: \"released the following statement\".'"
     )

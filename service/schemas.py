@@ -112,12 +112,18 @@ EXAMPLE_ASSESSMENT: dict[str, Any] = {
     "score": 0.9966,
     "level": "medium",
     "model_version": "risk-v1",
-    "language": {"detected": "en", "confidence": 0.9712, "declared": "en"},
-    "genre": {"label": "news", "confidence": 0.8311, "explanation": "Reads as news reporting (0.83).", "cues": []},
+    "language": {"detected": "en", "confidence": 0.9908, "declared": "en"},
+    "genre": {
+        "label": "news",
+        "confidence": 0.9952,
+        "model_version": "genre-v1",
+        "explanation": "Reads as news reporting (1.00).",
+        "cues": [],
+    },
     "warnings": [
         {
             "code": "short_text",
-            "message": "Only 27 word(s) of text. Below 150 words this model's style cues are unreliable (held-out genuine "
+            "message": "Only 28 word(s) of text. Below 150 words this model's style cues are unreliable (held-out genuine "
             "articles cut this short were put at high far more often than in full), so the level is at most medium.",
         }
     ],
@@ -152,11 +158,11 @@ EXAMPLE_NOT_ASSESSED: dict[str, Any] = {
     "id": "story-45",
     "assessed": False,
     "reason": "unsupported_language",
-    "reason_detail": "This reads as Portuguese (pt, 0.99); the model reads English only.",
+    "reason_detail": "This reads as Portuguese (pt, 0.91); the model reads English only.",
     "score": None,
     "level": None,
     "model_version": "risk-v1",
-    "language": {"detected": "pt", "confidence": 0.9921, "declared": None},
+    "language": {"detected": "pt", "confidence": 0.9143, "declared": None},
     "genre": None,
     "warnings": [],
     "signals": [],

@@ -17,7 +17,7 @@ TINY_ARGS = ["--min-df", "2", "--c", "0.1", "--quick", "--version", "test-0"]
 
 
 def make_article(**overrides: Any) -> Article:
-    fields: dict[str, Any] = {"title": "Council approves budget", "text": "The council voted 7-2 on Tuesday."}
+    fields: dict[str, Any] = {"title": "Council approves budget", "text": "The council voted 7-2 on Tuesday, officials said."}
     return Article(**(fields | overrides))
 
 

@@ -13,7 +13,7 @@ from misinfo_risk.batch.output import output_format
 from misinfo_risk.batch.state import RunState, StateMismatch, atomic_write
 from model.scorer import Scorer
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: rows gained assessed, reason, language, genre, warnings; the genre model joined the identity
 
 
 class UsageError(ValueError):
@@ -46,6 +46,7 @@ class Job:
             "max_chars": self.max_chars,
             "output_format": self.output_format,
             "model": {"version": scorer.version, "card_sha256": hashlib.sha256(card).hexdigest()},
+            "genre_model": scorer.genre_version,
         }
 
 

@@ -56,7 +56,7 @@ GERMAN = {
     "Zentralbibliothek beschlossen, sagte ein Sprecher des Bürgermeisters.",
 }
 NO_LETTERS = {"title": "🔥🔥", "text": "👍👍 123 !!!"}
-SHORT = {"title": "Council approves budget", "text": "The council voted on Tuesday to approve the budget, a spokesperson said."}
+SHORT = {"title": "Study published", "text": "The agency said on Tuesday the study data was published."}
 
 
 @dataclass
@@ -129,7 +129,7 @@ def _plan() -> list[Phase]:
     real, fake = articles[:half], articles[half:]
     single, feed, batch = real[:5] + fake[:5], real[5:8] + fake[5:8], real[8:] + fake[8:]
     # a language hint that disagrees with the (confidently English) text: a language_mismatch warning
-    mismatch = dict(real[0], language="de")
+    mismatch = dict(real[1], language="de")
     return [
         Phase(single[0::2], batch[0::2], _rss(feed[0::2])),
         Phase(

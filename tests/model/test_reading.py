@@ -162,3 +162,65 @@ def test_canonical_story_is_assessed_news_and_high(shipped: Scorer) -> None:
     assert result.genre is not None and result.genre.label == "news"
     assert result.language is not None and result.language.detected == "en"
     assert {"unnamed_sources", "absent_official_comment", "inflated_figures"} <= {s.name for s in result.signals}
+
+
+GERMAN = next(row["text"] for row in FOREIGN if row["lang"] == "de")
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["\n" * 1200, "2024-05-01 12:00 | " * 16, "-=-=-" * 300, "12345 " * 100],
+    ids=["newlines", "timestamps", "rule", "digits"],
+)
+def test_junk_at_the_top_does_not_hide_the_language(scorer: Scorer, prefix: str) -> None:
+    result = scorer.score(Article(text=prefix + GERMAN))
+    assert not result.assessed and result.reason == "unsupported_language"
+    assert result.language is not None and result.language.detected == "de"
+
+
+def test_a_foreign_headline_does_not_decide_for_an_english_body(scorer: Scorer) -> None:
+    title = "Le conseil municipal approuve le budget de la bibliothèque après un long débat entre les élus de la ville"
+    result = scorer.score(Article(title=title, text=ENGLISH))
+    assert result.assessed and result.language is not None and result.language.detected == "en"
+
+
+@pytest.mark.parametrize("hint", ["English", "eng", "en-GB", "EN", "und", "mul", "-", "x-klingon", ""])
+def test_hints_that_mean_english_or_nothing_never_block_english(scorer: Scorer, hint: str) -> None:
+    text = "Reps. Ocasio-Cortez, Castro and others urged the agency on Tuesday to act, officials said."
+    result = scorer.score(Article(text=text, language=hint))
+    assert result.assessed, result.reason_detail
+
+
+@pytest.mark.parametrize(
+    ("hint", "code"),
+    [("en-GB", "en"), ("eng", "en"), ("English", "en"), ("por", "pt"), ("pt_BR", "pt"), ("und", None), ("-", None)],
+)
+def test_language_hint_normalisation(hint: str, code: str | None) -> None:
+    from model.reading import language_hint
+
+    assert language_hint(hint) == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the of and",
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna.",
+    ],
+    ids=["function-words", "lorem-ipsum"],
+)
+def test_placeholder_text_is_not_assessed(shipped: Scorer, text: str) -> None:
+    result = shipped.score(Article(text=text))
+    assert not result.assessed and result.reason == "no_readable_text"
+
+
+def test_a_press_release_mentioned_in_a_news_story_is_not_a_self_label(shipped: Scorer) -> None:
+    text = (
+        "The city council voted on Tuesday to approve the budget for next year. Officials told reporters that the plan "
+        "would add money for road repairs. The mayor's office said in a press release that the vote was not close, "
+        "and the finance director said reserves would stay above the required level."
+    )
+    result = shipped.score(Article(title="Council approves budget", text=text))
+    assert result.genre is not None and not result.genre.explanation.startswith("Labels itself")
+    release = shipped.score(Article(title="Acme opens plant", text="FOR IMMEDIATE RELEASE. " + text))
+    assert release.genre is not None and (release.genre.label, release.genre.confidence) == ("press_release", 1.0)

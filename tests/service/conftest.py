@@ -45,7 +45,7 @@ def article_dict(i: int, **overrides: Any) -> dict[str, Any]:
     return {
         "id": f"a-{i}",
         "title": f"Report number {i}",
-        "text": f"The council met on day {i} and voted 7-2, officials said.",
+        "text": f"The council met on day {i} and voted 7-2 on Tuesday, officials said.",
     } | overrides
 
 

@@ -223,7 +223,7 @@ def test_one_worker_serves_its_own_metrics(tiny_artifact: Path) -> None:
     server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "0"], workers=1).wait_ready()
     try:
         with httpx2.Client(base_url=server.url, timeout=60) as http:
-            result = http.post("/v1/score", json={"text": "The council approved the budget, officials said."}).json()
+            result = http.post("/v1/score", json={"text": "The council approved the budget on Tuesday, officials said."}).json()
             exposition = http.get("/metrics").text
     finally:
         server.stop()
