@@ -48,22 +48,21 @@ def test_every_worker_runs_uvloop(two_workers: ServeProcess) -> None:
 
 
 def test_connections_are_dealt_out_evenly_between_workers(two_workers: ServeProcess) -> None:
-    """Four keep-alive connections opened at once: each worker gets two (uvloop alone gives one worker all four).
+    """Four keep-alive connections: each worker gets two (uvloop alone gives one worker all four).
 
-    Each connection then sends two requests; the access log says which worker answered each.
+    Each connection is opened once the previous one has had its first answer, so the workers' counts
+    on the board are settled: opened all at once, a sibling that the VM deschedules for more than
+    MAX_DEFER (20 ms) loses its turn by design, and on the 2-core CI machine that happened in 1-2 runs
+    of 4 (seen 2026-11-28, before and after issue 10). Each connection then sends a second request;
+    the access log says which worker answered each.
     """
-    conns = [socket.create_connection(("127.0.0.1", two_workers.port), timeout=60) for _ in range(4)]
+    conns: list[socket.socket] = []
     try:
-        for round_ in range(2):
-            for i, conn in enumerate(conns):
-                request_id = f"balance-{i}-{round_}"
-                body = json.dumps({"text": "The council approved the budget, officials said."}).encode()
-                conn.sendall(
-                    b"POST /v1/score HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-                    + f"x-request-id: {request_id}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                assert _read_response(conn).startswith(b"HTTP/1.1 200")
+        for i in range(4):
+            conns.append(socket.create_connection(("127.0.0.1", two_workers.port), timeout=60))
+            _send_balance_request(conns[i], f"balance-{i}-0")
+        for i, conn in enumerate(conns):
+            _send_balance_request(conn, f"balance-{i}-1")
     finally:
         for conn in conns:
             conn.close()
@@ -73,6 +72,16 @@ def test_connections_are_dealt_out_evenly_between_workers(two_workers: ServeProc
         assert pid_of[f"balance-{i}-0"] == pid_of[f"balance-{i}-1"]
     per_worker = Counter(pid_of[f"balance-{i}-0"] for i in range(4))
     assert sorted(per_worker.values()) == [2, 2], per_worker
+
+
+def _send_balance_request(conn: socket.socket, request_id: str) -> None:
+    body = json.dumps({"text": "The council approved the budget on Tuesday, officials said."}).encode()
+    conn.sendall(
+        b"POST /v1/score HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        + f"x-request-id: {request_id}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    assert _read_response(conn).startswith(b"HTTP/1.1 200")
 
 
 def _balance_lines(server: ServeProcess) -> list[dict[str, object]]:

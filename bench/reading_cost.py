@@ -1,0 +1,81 @@
+"""What reading the text first costs: language identification + genre, per 5 KB article, in one process.
+
+    python -m bench.reading_cost
+
+The same scorer code scores each article twice, alternately, on one core: once as shipped, and once
+with the reading step replaced by a fixed "English, assessed" answer and no genre model. Pairing
+article by article cancels the VM's drift, which moves separate runs by +-30% here. Reports the p50
+of each and the median of the per-article differences (what language + genre add), for single
+articles and for `score_many` chunks of 100.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+from bench.corpus import articles_5kb
+from model.document import Doc
+from model.reading import Reading
+from model.scorer import load_scorer
+from model.types import LanguageReading
+
+_ENGLISH = Reading(LanguageReading(detected="en", confidence=1.0))
+
+
+class _NoReading:
+    """Stands in for the Reader: every article is English and readable, nothing is identified."""
+
+    def read(self, doc: Doc) -> Reading:
+        return _ENGLISH
+
+
+def main() -> None:
+    os.sched_setaffinity(0, {0})
+    shipped = load_scorer()
+    bare = load_scorer(genre=False)
+    bare._reader = _NoReading()  # type: ignore[assignment]  # a benchmark stand-in with the same read() method
+    articles = articles_5kb(2_000)
+    for a in articles[:200]:
+        shipped.score(a)
+        bare.score(a)
+    with_, without, diff = [], [], []
+    for a in articles[200:1_700]:
+        t0 = time.perf_counter()
+        shipped.score(a)
+        t1 = time.perf_counter()
+        bare.score(a)
+        t2 = time.perf_counter()
+        with_.append(t1 - t0)
+        without.append(t2 - t1)
+        diff.append((t1 - t0) - (t2 - t1))
+    chunk_with, chunk_without = [], []
+    for i in range(0, len(articles), 100):
+        chunk = articles[i : i + 100]
+        t0 = time.perf_counter()
+        shipped.score_many(chunk)
+        t1 = time.perf_counter()
+        bare.score_many(chunk)
+        t2 = time.perf_counter()
+        chunk_with.append(t1 - t0)
+        chunk_without.append(t2 - t1)
+    rate_with = len(articles) / sum(chunk_with)
+    rate_without = len(articles) / sum(chunk_without)
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print("| measure | without reading | with language + genre | added |")
+    print("|---|---|---|---|")
+    p50 = statistics.median
+    print(
+        f"| `Scorer.score` p50, 5 KB article | {p50(without) * 1e3:.3f} ms | {p50(with_) * 1e3:.3f} ms | "
+        f"{p50(diff) * 1e3:.3f} ms (median of paired differences) |"
+    )
+    print(
+        f"| `score_many`, chunks of 100 | {rate_without:,.0f} articles/s | {rate_with:,.0f} articles/s | "
+        f"{rate_with / rate_without - 1:+.1%} throughput |"
+    )
+
+
+if __name__ == "__main__":
+    main()
