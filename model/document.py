@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from model.text import LEXICON, TOKEN, Hit, NormText
-from model.types import Article, Section
+from model.types import Article, Evidence, Section
 
 
 class Doc:
@@ -75,6 +75,15 @@ class Doc:
                 terms += ["title:" + t for t in self.title_tokens]
             counts = self._counts[key] = Counter(terms)
         return counts
+
+    def evidence(self, hits: Iterable[Hit]) -> list[Evidence]:
+        """Hits (normalised offsets) as Evidence: offsets into the title or text exactly as sent, with the words."""
+        out = []
+        for hit in hits:
+            section = self.section(hit.section)
+            a, b = section.original_span(hit.start, hit.end)
+            out.append(Evidence(section=hit.section, start=a, end=b, text=section.orig[a:b]))
+        return out
 
     def cached_hits(self, name: str) -> list[Hit] | None:
         return self._hits.get(name)

@@ -23,11 +23,6 @@ from model.types import Article
 ArticleLike = Article | Doc
 
 
-def article_terms(doc: Doc, ngram_max: int, title_terms: bool) -> Counter[str]:
-    """Counts of word n-grams of the body (1..ngram_max), plus 'title:<word>' for headline words."""
-    return doc.term_counts(ngram_max, title_terms)
-
-
 class TermFeatures(TransformerMixin, BaseEstimator):
     """Sublinear TF-IDF over word n-grams, l2-normalised; a lean TfidfVectorizer for Docs.
 
@@ -58,7 +53,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         docs = [as_doc(x) for x in X]
         df: Counter[str] = Counter()
         for doc in docs:
-            df.update(article_terms(doc, self.ngram_max, self.title_terms).keys())
+            df.update(doc.term_counts(self.ngram_max, self.title_terms).keys())
         kept = [(t, n) for t, n in df.items() if n >= self.min_df]
         kept.sort(key=lambda tn: (-tn[1], tn[0]))
         kept = sorted(kept[: self.max_features])
@@ -74,7 +69,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         indices: list[int] = []
         counts: list[int] = []
         for x in X:
-            terms = article_terms(as_doc(x), self.ngram_max, self.title_terms)
+            terms = as_doc(x).term_counts(self.ngram_max, self.title_terms)
             known = terms.keys() & vocab.keys()  # set intersection runs in C
             indices += [vocab[t] for t in known]
             counts += [terms[t] for t in known]

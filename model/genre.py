@@ -264,7 +264,7 @@ class GenreReader:
         return terms_digest(terms) == self._terms_digest
 
     def probabilities(self, docs: Sequence[Doc], term_x: Any = None) -> np.ndarray:
-        """(n_docs, n_classes) genre probabilities, classes in `self.classes` order.
+        """(n_docs, n_classes) genre probabilities, classes in the classifier's order.
 
         `term_x`: the docs' term matrix, if the caller has it from a TermFeatures that `reads_terms_of`.
         """
@@ -279,10 +279,6 @@ class GenreReader:
         out: np.ndarray = p / p.sum(axis=1, keepdims=True)
         return out
 
-    @property
-    def classes(self) -> list[GenreLabel]:
-        return list(self._classes)
-
     def read(self, docs: Sequence[Doc], term_x: Any = None) -> list[GenreReading]:
         if not docs:
             return []
@@ -295,7 +291,7 @@ class GenreReader:
         declared = next((genre for name, genre in SELF_LABELS.items() if heads[name]), None)
         if declared is not None:
             own = [h for name, genre in SELF_LABELS.items() if genre == declared for h in heads[name]]
-            evidence = tuple(_evidence(doc, sorted(own)[:10]))
+            evidence = tuple(doc.evidence(sorted(own)[:10]))
             quoted = ", ".join(f'"{e.text}"' for e in evidence[:3])
             explanation = f"Labels itself as {GENRE_NAMES[declared]}: {quoted}."
             return GenreReading(
@@ -305,7 +301,7 @@ class GenreReader:
         label: GenreLabel = self._classes[k]
         confidence = round(float(row[k]), 4)
         own = [h for cue in CUES if cue.genre == label for h in hits[cue.name]]
-        evidence = tuple(_evidence(doc, sorted(own)[:10]))
+        evidence = tuple(doc.evidence(sorted(own)[:10]))
         return GenreReading(
             label=label,
             confidence=confidence,
@@ -335,12 +331,3 @@ def explain(label: GenreLabel, confidence: float, cues: Sequence[Evidence]) -> s
     if label == "news":
         return f"{head}."
     return f"{head}: its wording resembles the {_PLURAL[label]} the genre model was trained on."
-
-
-def _evidence(doc: Doc, hits: Sequence[Hit]) -> list[Evidence]:
-    out = []
-    for hit in hits:
-        section = doc.section(hit.section)
-        a, b = section.original_span(hit.start, hit.end)
-        out.append(Evidence(section=hit.section, start=a, end=b, text=section.orig[a:b]))
-    return out

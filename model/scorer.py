@@ -19,8 +19,7 @@ from model.genre import GENRE_NAMES, NOT_NEWS_CONFIDENCE, GenreReader, load_genr
 from model.heuristics import get_heuristic, run_heuristics
 from model.pipeline import CalibratedLinear
 from model.reading import Reader, Reading
-from model.text import Hit
-from model.types import Article, Evidence, GenreReading, ResultWarning, RiskAssessment, Signal, TermContribution
+from model.types import Article, GenreReading, ResultWarning, RiskAssessment, Signal, TermContribution
 
 MAX_EVIDENCE_PER_SIGNAL = 50
 TOP_TERMS = 5
@@ -157,7 +156,7 @@ class Scorer:
                 description=description,
                 count=len(hits[name]),
                 contribution=round(float(signal_parts[j]), 6),
-                evidence=tuple(_evidence(doc, hits[name][:MAX_EVIDENCE_PER_SIGNAL])),
+                evidence=tuple(doc.evidence(hits[name][:MAX_EVIDENCE_PER_SIGNAL])),
             )
             for j, (name, signal, description) in enumerate(self._heuristics)
             if hits[name]
@@ -198,15 +197,6 @@ class Scorer:
         up = [k for k in order[::-1][:TOP_TERMS] if parts[k] > 0]
         down = [k for k in order[:TOP_TERMS] if parts[k] < 0]
         return [TermContribution(term=str(self._term_names[idx[k]]), contribution=round(float(parts[k]), 6)) for k in up + down]
-
-
-def _evidence(doc: Doc, hits: Sequence[Hit]) -> list[Evidence]:
-    out = []
-    for hit in hits:
-        section = doc.section(hit.section)
-        a, b = section.original_span(hit.start, hit.end)
-        out.append(Evidence(section=hit.section, start=a, end=b, text=section.orig[a:b]))
-    return out
 
 
 @contextmanager
