@@ -9,7 +9,7 @@ import tempfile
 import warnings
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import joblib
 import sklearn
@@ -43,17 +43,27 @@ class Thresholds(BaseModel):
         return "medium" if score >= self.medium else "low"
 
 
-class ModelCard(BaseModel):
-    """Everything needed to trust, reproduce and compare an artifact; stored beside the pipeline."""
+class ArtifactCard(BaseModel):
+    """What every artifact's card records: identity, provenance, settings and evaluation."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str
     created_at: datetime
-    description: str = "Misinformation-risk triage score: calibrated P(fake or misleading)."
+    description: str = ""
     sklearn_version: str
     library_versions: dict[str, str]
     pipeline_sha256: str
+    training_data_sha256: dict[str, str]
+    hyperparameters: dict[str, Any]
+    training_command: str = ""
+    evaluation: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelCard(ArtifactCard):
+    """Everything needed to trust, reproduce and compare a risk artifact; stored beside the pipeline."""
+
+    description: str = "Misinformation-risk triage score: calibrated P(fake or misleading)."
     heuristics: tuple[str, ...]
     thresholds: Thresholds
     short_text_words: int = Field(
@@ -62,36 +72,24 @@ class ModelCard(BaseModel):
         description="Texts with fewer body words get a short_text warning and at most a medium level (chosen on held-out "
         "data: below it the model flags genuine articles at high more than 1.5x as often as at full length).",
     )
-    training_data_sha256: dict[str, str]
-    hyperparameters: dict[str, Any]
-    training_command: str = ""
     languages: tuple[str, ...] = Field(
         default=("en",), description="ISO 639-1 codes of the languages the model was trained on; others are not assessed."
     )
     baseline: dict[str, float] = Field(
         default_factory=dict, description="Share of high-risk articles and mean score on the training data (for drift)."
     )
-    evaluation: dict[str, Any] = Field(default_factory=dict)
 
 
-class GenreCard(BaseModel):
+class GenreCard(ArtifactCard):
     """The genre model's card: what it was trained on and how well it reads held-out groups."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: str
-    created_at: datetime
     description: str = "Genre of a text (news, opinion, satire, press release): information, never a risk factor."
-    sklearn_version: str
-    library_versions: dict[str, str]
-    pipeline_sha256: str
     classes: tuple[str, ...]
     terms_from: str = Field(description="The risk artifact whose term features the genre model reads.")
     terms_sha256: str = Field(description="Digest of those term features (vocabulary and idf), checked at load.")
-    training_data_sha256: dict[str, str]
-    hyperparameters: dict[str, Any]
-    training_command: str = ""
-    evaluation: dict[str, Any] = Field(default_factory=dict)
+
+
+CardT = TypeVar("CardT", bound=ArtifactCard)
 
 
 def shipped_artifact_dir() -> Path:
@@ -124,20 +122,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def save_artifact(pipeline: Pipeline, card: ModelCard, directory: Path, *, blob: bytes | None = None) -> ModelCard:
+def save_artifact(pipeline: Pipeline, card: CardT, directory: Path, *, blob: bytes | None = None) -> CardT:
     """Write the pipeline and its card (with the pipeline's sha256 filled in). Returns the card."""
     directory.mkdir(parents=True, exist_ok=True)
     blob = blob if blob is not None else pipeline_bytes(pipeline)
-    card = card.model_copy(update={"pipeline_sha256": sha256_bytes(blob)})
-    _atomic_write(directory / PIPELINE_FILE, blob)
-    _atomic_write(directory / CARD_FILE, (card.model_dump_json(indent=2) + "\n").encode())
-    return card
-
-
-def save_genre_artifact(pipeline: Pipeline, card: GenreCard, directory: Path) -> GenreCard:
-    """Write the genre pipeline and its card (with the pipeline's sha256 filled in). Returns the card."""
-    directory.mkdir(parents=True, exist_ok=True)
-    blob = pipeline_bytes(pipeline)
     card = card.model_copy(update={"pipeline_sha256": sha256_bytes(blob)})
     _atomic_write(directory / PIPELINE_FILE, blob)
     _atomic_write(directory / CARD_FILE, (card.model_dump_json(indent=2) + "\n").encode())

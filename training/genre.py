@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from model.artifact import GenreCard, library_versions, load_artifact, save_genre_artifact, shipped_artifact_dir
+from model.artifact import GenreCard, library_versions, load_artifact, save_artifact, shipped_artifact_dir
 from model.document import Doc
 from model.features import TermFeatures
 from model.genre import GENRES, NOT_NEWS_CONFIDENCE, GenreCueFeatures, GenreReader, terms_digest
@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     terms = risk_pipeline.named_steps["features"].transformer_list[0][1]
     pipeline, card = run_genre_protocol(dataset, hp, terms, risk_card.version)
     command = "python -m training.genre " + " ".join(shlex.quote(a) for a in argv)
-    card = save_genre_artifact(pipeline, card.model_copy(update={"training_command": command}), args.out)
+    card = save_artifact(pipeline, card.model_copy(update={"training_command": command}), args.out)
     (args.out / "report.md").write_text(render_genre_report(card), encoding="utf-8")
     held = card.evaluation["held_out"]
     sys.stdout.write(
