@@ -97,23 +97,32 @@ def first_words(article: Article, n: int) -> Article:
     return article.model_copy(update={"text": article.text[: ends[-1]]})
 
 
-def truncation_curve(pipeline: Pipeline, thresholds: Thresholds, test: Dataset, short_words: int) -> dict[str, Any]:
-    """Held-out figures with every text cut to its first 15, 40, 100, 200 words, and in full.
+def truncated_scores(pipeline: Pipeline, test: Dataset, docs: Sequence[Doc]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Scores and body word counts of the held-out articles cut to their first 15, 40, ... words, and in full
+    (`docs`: the held-out articles as they are). Computed once; `truncation_curve` reads them for any rule."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for n in (*TRUNCATION_WORDS, None):
+        cut = list(docs) if n is None else [Doc(first_words(a, n)) for a in test.articles]
+        out["full" if n is None else str(n)] = (predict(pipeline, cut), np.array([d.n_words for d in cut]))
+    return out
+
+
+def truncation_curve(
+    cuts: dict[str, tuple[np.ndarray, np.ndarray]], labels: np.ndarray, thresholds: Thresholds, short_words: int
+) -> dict[str, Any]:
+    """Held-out figures for every cut of `truncated_scores`.
 
     `genuine_high` is the share of genuine articles the model alone puts at `high` (the false-positive
     rate of the level); `genuine_high_with_rule` applies the scorer's short-text rule (below
     `short_words` words the level stops at medium), which is what a caller sees.
     """
-    genuine = test.labels == 0
+    genuine = labels == 0
     out: dict[str, Any] = {}
-    for n in (*TRUNCATION_WORDS, None):
-        articles = test.articles if n is None else [first_words(a, n) for a in test.articles]
-        docs = [Doc(a) for a in articles]
-        p = predict(pipeline, docs)
-        short = np.array([d.n_words < short_words for d in docs])
+    for name, (p, words) in cuts.items():
+        short = words < short_words
         high = p >= thresholds.high
-        row = figures(test.labels, p, thresholds.high)
-        out["full" if n is None else str(n)] = {
+        row = figures(labels, p, thresholds.high)
+        out[name] = {
             "roc_auc": row["roc_auc"],
             "accuracy": row["accuracy"],
             "genuine_high": round(float(high[genuine].mean()), 6),

@@ -23,6 +23,7 @@ from training.evaluate import (
     reliability,
     roc_points,
     signal_firing,
+    truncated_scores,
     truncation_curve,
 )
 
@@ -153,12 +154,12 @@ def run_protocol(dataset: Dataset, hp: dict[str, Any], *, full: bool = True) -> 
         evaluation["within_dataset_cv"] = within_dataset_cv(prepared, hp)
     names = tuple(pipeline.named_steps["features"].transformer_list[1][1].heuristics_)
     evaluation["signal_firing_rate"] = signal_firing(prepared.docs, dataset.labels, names)
-    raw_curve = truncation_curve(pipeline, thresholds, test, 0)
-    short_words = choose_short_text_words(raw_curve)
+    cuts = truncated_scores(pipeline, test, test_docs)
+    short_words = choose_short_text_words(truncation_curve(cuts, test.labels, thresholds, 0))
     evaluation["truncation"] = {
         "short_text_words": short_words,
         "rule": f"Fewer than {short_words} words: a short_text warning, and the level stops at medium.",
-        "cuts": truncation_curve(pipeline, thresholds, test, short_words),
+        "cuts": truncation_curve(cuts, test.labels, thresholds, short_words),
     }
     short_train = np.array([doc.n_words < short_words for doc in train_docs])
     card = ModelCard(
