@@ -15,6 +15,8 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bench.corpus import articles_5kb
 from model.document import Doc
@@ -32,6 +34,21 @@ class _NoReading:
         return _ENGLISH
 
 
+def _paired(
+    first: Callable[[Any], object], second: Callable[[Any], object], items: Sequence[Any]
+) -> tuple[list[float], list[float]]:
+    """Seconds of `first(item)` and `second(item)` for each item, the two calls back to back."""
+    a, b = [], []
+    for item in items:
+        t0 = time.perf_counter()
+        first(item)
+        t1 = time.perf_counter()
+        second(item)
+        a.append(t1 - t0)
+        b.append(time.perf_counter() - t1)
+    return a, b
+
+
 def main() -> None:
     os.sched_setaffinity(0, {0})
     shipped = load_scorer()
@@ -41,26 +58,10 @@ def main() -> None:
     for a in articles[:200]:
         shipped.score(a)
         bare.score(a)
-    with_, without, diff = [], [], []
-    for a in articles[200:1_700]:
-        t0 = time.perf_counter()
-        shipped.score(a)
-        t1 = time.perf_counter()
-        bare.score(a)
-        t2 = time.perf_counter()
-        with_.append(t1 - t0)
-        without.append(t2 - t1)
-        diff.append((t1 - t0) - (t2 - t1))
-    chunk_with, chunk_without = [], []
-    for i in range(0, len(articles), 100):
-        chunk = articles[i : i + 100]
-        t0 = time.perf_counter()
-        shipped.score_many(chunk)
-        t1 = time.perf_counter()
-        bare.score_many(chunk)
-        t2 = time.perf_counter()
-        chunk_with.append(t1 - t0)
-        chunk_without.append(t2 - t1)
+    with_, without = _paired(shipped.score, bare.score, articles[200:1_700])
+    diff = [a - b for a, b in zip(with_, without, strict=True)]
+    chunks = [articles[i : i + 100] for i in range(0, len(articles), 100)]
+    chunk_with, chunk_without = _paired(shipped.score_many, bare.score_many, chunks)
     rate_with = len(articles) / sum(chunk_with)
     rate_without = len(articles) / sum(chunk_without)
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
