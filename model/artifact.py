@@ -78,6 +78,13 @@ class ModelCard(ArtifactCard):
     baseline: dict[str, float] = Field(
         default_factory=dict, description="Share of high-risk articles and mean score on the training data (for drift)."
     )
+    prevalence: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="Share of fake articles in the training data: the base rate the score is calibrated at. A caller's "
+        "own base rate re-expresses the score by Bayes' rule (levels stay those of the calibrated score).",
+    )
 
 
 class GenreCard(ArtifactCard):
