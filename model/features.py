@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,9 +19,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from model.document import Doc, as_doc
 from model.heuristics import get_heuristic, registered_names, run_heuristics
+from model.text import TOKEN
 from model.types import Article
 
 ArticleLike = Article | Doc
+
+
+class _Rows(NamedTuple):
+    matrix: sp.csr_matrix
+    lengths: np.ndarray
+    norms: np.ndarray
 
 
 class TermFeatures(TransformerMixin, BaseEstimator):
@@ -36,6 +44,15 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         Keep at most this many terms, by document frequency.
     title_terms : bool
         Add headline words as separate 'title:<word>' terms.
+    mask_names : bool
+        Leave out words written with a capital initial in most of their body occurrences in the
+        training articles (names of people, places, outlets: topic and publisher, not style), and
+        every n-gram or title term containing one.
+    norm_floor : float
+        0: every row is l2-normalised (a 15-word text weighs as much as a 1,000-word one). q in (0, 1):
+        rows are divided by max(their l2 norm, the q-quantile of the training rows' norms), so a text
+        with fewer terms than most carries proportionally less evidence and its score stays nearer
+        the base rate: length is not evidence.
 
     Attributes
     ----------
@@ -43,27 +60,41 @@ class TermFeatures(TransformerMixin, BaseEstimator):
     idf_ : ndarray of shape (n_terms,)
     """
 
-    def __init__(self, ngram_max: int = 2, min_df: int = 3, max_features: int = 50_000, title_terms: bool = True) -> None:
+    def __init__(
+        self,
+        ngram_max: int = 2,
+        min_df: int = 3,
+        max_features: int = 50_000,
+        title_terms: bool = True,
+        mask_names: bool = False,
+        norm_floor: float = 0.0,
+    ) -> None:
         self.ngram_max = ngram_max
         self.min_df = min_df
         self.max_features = max_features
         self.title_terms = title_terms
+        self.mask_names = mask_names
+        self.norm_floor = norm_floor
 
     def fit(self, X: Sequence[ArticleLike], y: object = None) -> TermFeatures:
         docs = [as_doc(x) for x in X]
         df: Counter[str] = Counter()
         for doc in docs:
             df.update(doc.term_counts(self.ngram_max, self.title_terms).keys())
-        kept = [(t, n) for t, n in df.items() if n >= self.min_df]
+        names = _capitalised_words(docs) if self.mask_names else frozenset()
+        kept = [(t, n) for t, n in df.items() if n >= self.min_df and not (names and _has_name(t, names))]
         kept.sort(key=lambda tn: (-tn[1], tn[0]))
         kept = sorted(kept[: self.max_features])
         self.vocabulary_ = {t: i for i, (t, _) in enumerate(kept)}
         n = len(docs)
         self.idf_ = np.array([math.log((1 + n) / (1 + c)) + 1.0 for _, c in kept])
+        self.norm_floor_ = 0.0
+        if self.norm_floor:
+            self.norm_floor_ = float(np.quantile(self._raw(docs).norms, self.norm_floor))
         return self
 
-    def transform(self, X: Sequence[ArticleLike]) -> sp.csr_matrix:
-        check_is_fitted(self, "vocabulary_")
+    def _raw(self, X: Sequence[ArticleLike]) -> _Rows:
+        """Sublinear tf * idf rows (sorted indices) and their l2 norms."""
         vocab = self.vocabulary_
         indptr: list[int] = [0]
         indices: list[int] = []
@@ -74,20 +105,46 @@ class TermFeatures(TransformerMixin, BaseEstimator):
             indices += [vocab[t] for t in known]
             counts += [terms[t] for t in known]
             indptr.append(len(indices))
-        # one vectorised pass for the whole batch: sublinear tf * idf, then l2 per row
+        # one vectorised pass for the whole batch
         idx = np.asarray(indices, dtype=np.int32)
         vals = (np.log(np.asarray(counts, dtype=float)) + 1.0) * self.idf_[idx]
         matrix = sp.csr_matrix((vals, idx, np.asarray(indptr, dtype=np.int32)), shape=(len(indptr) - 1, len(vocab)))
         matrix.sort_indices()  # set order varies by process; sorted rows make every sum below reproducible
         lengths = np.diff(matrix.indptr)
+        norms = np.zeros(len(lengths))
         if matrix.nnz:
-            norms = np.sqrt(np.add.reduceat(matrix.data**2, matrix.indptr[:-1][lengths > 0]))
-            matrix.data /= np.repeat(norms, lengths[lengths > 0])
+            norms[lengths > 0] = np.sqrt(np.add.reduceat(matrix.data**2, matrix.indptr[:-1][lengths > 0]))
+        return _Rows(matrix, lengths, norms)
+
+    def transform(self, X: Sequence[ArticleLike]) -> sp.csr_matrix:
+        check_is_fitted(self, "vocabulary_")
+        rows = self._raw(X)
+        matrix = rows.matrix
+        if matrix.nnz:
+            divisor = np.maximum(rows.norms, getattr(self, "norm_floor_", 0.0))
+            matrix.data /= np.repeat(divisor, rows.lengths)
         return matrix
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")
         return np.asarray(sorted(self.vocabulary_, key=self.vocabulary_.__getitem__), dtype=object)
+
+
+def _capitalised_words(docs: Sequence[Doc]) -> frozenset[str]:
+    """Words whose body occurrences mostly start with a capital (sentence starts count too, so common
+    words stay well below half)."""
+    upper: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for doc in docs:
+        words = TOKEN.findall(doc.text.norm)
+        total.update(w.lower() for w in words)
+        upper.update(w.lower() for w in words if w[0].isupper())
+    return frozenset(w for w, n in upper.items() if n > total[w] / 2)
+
+
+def _has_name(term: str, names: frozenset[str]) -> bool:
+    words = term.removeprefix("title:").split(" ")
+    return any(w in names for w in words)
 
 
 def signal_rates(doc: Doc, names: Sequence[str]) -> np.ndarray:
@@ -104,6 +161,9 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
     ----------
     heuristics : tuple of str or None
         Names to use; None means every registered heuristic at fit time.
+    weight : float
+        Multiplies the standardised columns: under one L2 penalty, a larger scale lets these few
+        dataset-independent signals carry more weight against thousands of term columns.
 
     Attributes
     ----------
@@ -113,8 +173,9 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         Standardisation learned on the training articles.
     """
 
-    def __init__(self, heuristics: tuple[str, ...] | None = None) -> None:
+    def __init__(self, heuristics: tuple[str, ...] | None = None, weight: float = 1.0) -> None:
         self.heuristics = heuristics
+        self.weight = weight
 
     def fit(self, X: Sequence[ArticleLike], y: object = None) -> SignalFeatures:
         names = tuple(self.heuristics or registered_names())
@@ -123,7 +184,7 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         self.heuristics_ = names
         raw = np.vstack([signal_rates(as_doc(x), names) for x in X])
         self.mean_ = raw.mean(axis=0)
-        self.scale_ = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
+        self.scale_ = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0) / self.weight
         return self
 
     def transform(self, X: Sequence[ArticleLike]) -> np.ndarray:

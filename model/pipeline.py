@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
@@ -13,7 +17,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from model.features import SignalFeatures, TermFeatures
-from model.heuristics import get_heuristic, registered_names
+from model.heuristics import get_heuristic
 
 Matrix: TypeAlias = Any  # ndarray or scipy sparse matrix; sklearn and scipy are untyped
 
@@ -25,47 +29,56 @@ def _mask_columns(X: Matrix, mask: np.ndarray) -> Matrix:
     return np.asarray(X) * mask
 
 
-class NonNegativeLogistic(ClassifierMixin, BaseEstimator):
-    """Logistic regression whose coefficients on chosen columns may not be negative.
+class BoundedLogistic(ClassifierMixin, BaseEstimator):
+    """L2-regularised logistic regression with a lower and upper bound on chosen coefficients.
 
-    Active-set refits: a constrained column that comes out negative is fixed at 0 and the model
-    is refitted, until no constrained coefficient is negative (at most one pass per column).
+    Minimises  c * sum_i log-loss_i + ||w||^2 / 2  (liblinear's convention; the intercept is not
+    penalised) by L-BFGS-B, which takes box bounds directly. The objective is strictly convex, so the
+    optimum is unique and the tight tolerances below reach it to ~1e-8 on any CPU.
 
     Parameters
     ----------
     c : float
         Inverse regularisation strength.
-    nonnegative : tuple of int
-        Column indices (negative counts from the end) whose coefficients must be >= 0.
-    seed : int
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,)
-    intercept_ : float
-    classes_ : ndarray
+    bounds : tuple of (int, float, float)
+        (column, lower, upper); negative columns count from the end. Columns not listed are free.
     """
 
-    def __init__(self, c: float = 1.0, nonnegative: tuple[int, ...] = (), seed: int = 0) -> None:
+    def __init__(self, c: float = 1.0, bounds: tuple[tuple[int, float, float], ...] = ()) -> None:
         self.c = c
-        self.nonnegative = nonnegative
-        self.seed = seed
+        self.bounds = bounds
 
-    def fit(self, X: Matrix, y: Any) -> NonNegativeLogistic:
+    def fit(self, X: Matrix, y: Any, sample_weight: Any = None) -> BoundedLogistic:
+        X = sp.csr_matrix(X) if hasattr(X, "tocsr") else np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         n = X.shape[1]
-        constrained = {i % n for i in self.nonnegative} if n else set()
-        mask = np.ones(n)
-        for _ in range(len(constrained) + 1):
-            linear = LogisticRegression(C=self.c, max_iter=2000, solver="liblinear", random_state=self.seed)
-            linear.fit(_mask_columns(X, mask), y)
-            coef = linear.coef_[0] * mask
-            negative = [i for i in constrained if coef[i] < 0]
-            if not negative:
-                break
-            mask[negative] = 0.0
-        self.coef_ = coef
-        self.intercept_ = float(linear.intercept_[0])
-        self.classes_ = linear.classes_
+        box: list[tuple[float | None, float | None]] = [(None, None)] * (n + 1)
+        for column, lower, upper in self.bounds:
+            box[column % n] = (lower, upper)
+        c = self.c
+        Xt = X.T.tocsr() if hasattr(X, "tocsr") else X.T
+
+        def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            w, b = theta[:n], theta[n]
+            z = np.asarray(X @ w).ravel() + b
+            # log(1 + e^z) - y z, stably
+            value = c * float(sw @ (np.logaddexp(0.0, z) - y * z)) + 0.5 * float(w @ w)
+            r = c * sw * (expit(z) - y)
+            grad = np.empty(n + 1)
+            grad[:n] = np.asarray(Xt @ r).ravel() + w
+            grad[n] = r.sum()
+            return value, grad
+
+        start = np.array([0.0 if lo is None else max(lo, 0.0) for lo, _ in box])
+        start = np.array([min(x, hi) if hi is not None else x for x, (_, hi) in zip(start, box, strict=True)])
+        result = minimize(
+            loss, start, jac=True, method="L-BFGS-B", bounds=box, options={"maxiter": 20_000, "ftol": 1e-14, "gtol": 1e-9}
+        )
+        self.coef_ = result.x[:n].copy()
+        self.intercept_ = float(result.x[n])
+        self.n_iter_ = int(result.nit)
+        self.classes_ = np.array([0, 1])
         return self
 
     def decision_function(self, X: Matrix) -> np.ndarray:
@@ -93,8 +106,9 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold decision values the calibration is fitted on.
     seed : int
         Seed for fold assignment when no groups are given.
-    nonnegative : tuple of int
-        Columns whose weights may not be negative (risk-indicator signals), see NonNegativeLogistic.
+    bounds : tuple of (int, float, float)
+        (column, lower, upper) bounds on weights, see BoundedLogistic: risk-indicator signals may
+        not go below 0 (or a documented floor), practice signals not above 0.
 
     Attributes
     ----------
@@ -104,28 +118,29 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
     classes_ : ndarray, [0, 1].
     """
 
-    def __init__(self, c: float = 1.0, folds: int = 5, seed: int = 0, nonnegative: tuple[int, ...] = ()) -> None:
+    def __init__(self, c: float = 1.0, folds: int = 5, seed: int = 0, bounds: tuple[tuple[int, float, float], ...] = ()) -> None:
         self.c = c
         self.folds = folds
         self.seed = seed
-        self.nonnegative = nonnegative
+        self.bounds = bounds
 
-    def _linear(self) -> NonNegativeLogistic:
-        return NonNegativeLogistic(c=self.c, nonnegative=self.nonnegative, seed=self.seed)
+    def _linear(self) -> BoundedLogistic:
+        return BoundedLogistic(c=self.c, bounds=self.bounds)
 
-    def fit(self, X: Matrix, y: Any, groups: Any = None) -> CalibratedLinear:
+    def fit(self, X: Matrix, y: Any, groups: Any = None, sample_weight: Any = None) -> CalibratedLinear:
         y = np.asarray(y, dtype=int)
+        params = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight, dtype=float)}
         cv = (
             GroupKFold(n_splits=self.folds)
             if groups is not None
             else StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
         )
-        decision = cross_val_predict(self._linear(), X, y, groups=groups, cv=cv, method="decision_function")
-        platt = LogisticRegression(C=1.0, max_iter=1000).fit(decision.reshape(-1, 1), y)
+        decision = cross_val_predict(self._linear(), X, y, groups=groups, cv=cv, method="decision_function", params=params)
+        platt = LogisticRegression(C=1.0, max_iter=1000).fit(decision.reshape(-1, 1), y, **params)
         self.slope_ = float(platt.coef_[0, 0])
         self.offset_ = float(platt.intercept_[0])
         self.oof_log_odds_ = self.slope_ * decision + self.offset_  # validation scores for thresholds
-        linear = self._linear().fit(X, y)
+        linear = self._linear().fit(X, y, **params)
         self.coef_ = linear.coef_.copy()
         self.intercept_ = linear.intercept_
         self.classes_ = np.array([0, 1])
@@ -145,27 +160,64 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) > 0).astype(int)
 
 
+# The user's three named heuristics: the product promises they count when they fire.
+NAMED_SIGNALS = ("unnamed_sources", "absent_official_comment", "inflated_figures")
+
+
+def signal_bounds(names: Sequence[str], named_floor: float = 0.0) -> tuple[tuple[int, float, float], ...]:
+    """Weight bounds of the signal columns (the last len(names) columns), from each heuristic's sign.
+
+    Risk indicators: >= 0, and >= `named_floor` for NAMED_SIGNALS (an explicit prior, see docs/model.md);
+    practice signals (sign -1): <= 0; sign 0: free.
+    """
+    out = []
+    for j, name in enumerate(names):
+        heuristic = get_heuristic(name)
+        column = j - len(names)
+        if heuristic.sign > 0:
+            floor = named_floor if heuristic.signal in NAMED_SIGNALS else 0.0
+            out.append((column, floor, math.inf))
+        elif heuristic.sign < 0:
+            out.append((column, -math.inf, 0.0))
+    return tuple(out)
+
+
 def build_pipeline(
     *,
+    heuristics: Sequence[str],
     c: float = 1.0,
     ngram_max: int = 2,
     min_df: int = 3,
     max_features: int = 50_000,
     title_terms: bool = True,
+    mask_names: bool = False,
+    norm_floor: float = 0.0,
+    signal_weight: float = 1.0,
+    named_floor: float = 0.0,
     folds: int = 5,
     seed: int = 0,
 ) -> Pipeline:
     """Unfitted pipeline: list[Article | Doc] -> P(misleading). Fit with `classifier__groups=`.
 
-    Uses every heuristic registered now; signals marked as risk indicators get non-negative weights.
+    `heuristics` are the versioned signal names (the card's hyperparameters list them, so registering
+    a new version never changes the retrain of a shipped model); their weights are bounded by sign.
     """
-    names = tuple(registered_names())
-    risk = tuple(j - len(names) for j, name in enumerate(names) if get_heuristic(name).risk)
+    names = tuple(heuristics)
     features = FeatureUnion(
         [
-            ("terms", TermFeatures(ngram_max=ngram_max, min_df=min_df, max_features=max_features, title_terms=title_terms)),
-            ("signals", SignalFeatures(heuristics=names)),
+            (
+                "terms",
+                TermFeatures(
+                    ngram_max=ngram_max,
+                    min_df=min_df,
+                    max_features=max_features,
+                    title_terms=title_terms,
+                    mask_names=mask_names,
+                    norm_floor=norm_floor,
+                ),
+            ),
+            ("signals", SignalFeatures(heuristics=names, weight=signal_weight)),
         ]
     )
-    classifier = CalibratedLinear(c=c, folds=folds, seed=seed, nonnegative=risk)
+    classifier = CalibratedLinear(c=c, folds=folds, seed=seed, bounds=signal_bounds(names, named_floor))
     return Pipeline([("features", features), ("classifier", classifier)])

@@ -31,7 +31,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
-    return {
+    """The defaults (heuristics, name masking, training procedure) with the command line's choices."""
+    return DEFAULT_HYPERPARAMETERS | {
         "c": args.c,
         "ngram_max": args.ngram_max,
         "min_df": args.min_df,

@@ -70,17 +70,65 @@ def figures(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in out.items()}
 
 
-def choose_thresholds(y: np.ndarray, p: np.ndarray, medium_recall: float = 0.9) -> Thresholds:
-    """`high` maximises F1 on validation scores; `medium` is the highest cut-off that still
-    catches `medium_recall` of the positives (a triage net), kept below `high`."""
-    candidates = np.unique(np.round(p, 4))
-    f1s = [f1_score(y, (p >= t).astype(int), zero_division=0) for t in candidates]
-    best = np.flatnonzero(np.isclose(f1s, max(f1s)))
-    high = float(candidates[best[len(best) // 2]])  # middle of a tie (small or separable data)
-    positives = np.sort(p[y == 1])
-    medium = float(positives[int(np.floor((1 - medium_recall) * len(positives)))]) if len(positives) else high / 2
-    medium = min(round(medium, 4), round(high * 0.999, 4))
-    return Thresholds(medium=max(medium, 0.0), high=round(high, 4))
+HIGH_FLAGS_GENUINE = 0.10
+MEDIUM_FLAGS_GENUINE = 0.30
+
+
+def choose_thresholds(
+    y: np.ndarray, p: np.ndarray, high_share: float = HIGH_FLAGS_GENUINE, medium_share: float = MEDIUM_FLAGS_GENUINE
+) -> Thresholds:
+    """Levels by what they cost genuine articles: `high` is the lowest cut-off (to 4 decimals) that puts at
+    most `high_share` of the genuine validation articles at high, `medium` the lowest that puts at most
+    `medium_share` at medium or high. Validation scores are grouped out-of-fold, so these are held-out rates."""
+    genuine = np.asarray(p)[np.asarray(y) == 0]
+    if not len(genuine):
+        return Thresholds(medium=0.5, high=0.75)
+
+    def lowest_cut(share: float) -> float:
+        # smallest t with mean(genuine >= t) <= share; rounding up keeps the bound after rounding
+        k = int(np.floor(share * len(genuine)))  # genuine articles allowed at or above the cut
+        ranked = np.sort(genuine)[::-1]
+        cut = ranked[k] if k < len(ranked) else 0.0  # the first article that must fall below
+        return float(np.ceil(cut * 1e4 + 1e-9) / 1e4)
+
+    high = min(lowest_cut(high_share), 1.0)
+    medium = min(lowest_cut(medium_share), high)
+    return Thresholds(medium=medium, high=high)
+
+
+def precision_at(prevalence: float, recall: float, false_positive_rate: float) -> float:
+    """Precision of a flag with this recall and false-positive rate where `prevalence` of articles are fake (Bayes)."""
+    flagged = prevalence * recall + (1 - prevalence) * false_positive_rate
+    return prevalence * recall / flagged if flagged > 0 else float("nan")
+
+
+def level_report(dataset: Dataset, p: np.ndarray, thresholds: Thresholds, prevalence: float) -> dict[str, Any]:
+    """What the levels mean on held-out articles: per set and per genre, the share of genuine articles at
+    each level (and of fakes at high); per two-class set and overall, the precision of `high` at the
+    training prevalence and at a 10% prevalence (from that part's recall and false-positive rate)."""
+    levels = np.array([thresholds.level_for(float(x)) for x in p])
+    y = dataset.labels
+
+    def row(mask: np.ndarray) -> dict[str, Any]:
+        genuine, fake = mask & (y == 0), mask & (y == 1)
+        out: dict[str, Any] = {"genuine": int(genuine.sum()), "fake": int(fake.sum())}
+        if genuine.any():
+            out |= {f"genuine_{lv}": round(float((levels[genuine] == lv).mean()), 4) for lv in ("low", "medium", "high")}
+        if fake.any():
+            out["fake_high"] = round(float((levels[fake] == "high").mean()), 4)
+        if genuine.any() and fake.any():
+            recall, fpr = float((levels[fake] == "high").mean()), float((levels[genuine] == "high").mean())
+            out["precision_high_at_training_prevalence"] = round(precision_at(prevalence, recall, fpr), 4)
+            out["precision_high_at_10pct_prevalence"] = round(precision_at(0.10, recall, fpr), 4)
+        return out
+
+    sources, genres = np.array(dataset.sources), np.array(dataset.genres)
+    return {
+        "training_prevalence": round(prevalence, 4),
+        "all": row(np.ones(len(y), dtype=bool)),
+        "by_set": {name: row(sources == name) for name in sorted(set(dataset.sources))},
+        "by_genre": {name: row(genres == name) for name in sorted(set(dataset.genres))},
+    }
 
 
 TRUNCATION_WORDS = (15, 40, 100, 150, 200)

@@ -19,6 +19,8 @@ from training.evaluate import (
     choose_short_text_words,
     choose_thresholds,
     figures,
+    first_words,
+    level_report,
     predict,
     reliability,
     roc_points,
@@ -27,7 +29,31 @@ from training.evaluate import (
     truncation_curve,
 )
 
+HEURISTICS_V2 = [
+    "absent_official_comment.v1",
+    "absolutist_language.v2",
+    "call_to_share.v1",
+    "clickbait_headline.v1",
+    "conspiracy_framing.v1",
+    "exclamation_marks.v1",
+    "hedging.v2",
+    "inflated_figures.v1",
+    "on_record_statement.v1",
+    "sensational_terms.v1",
+    "shouting_caps.v2",
+    "sought_comment.v1",
+    "unanswered_accusation.v1",
+    "unnamed_sources.v1",
+]
+
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
+    "heuristics": HEURISTICS_V2,
+    "named_floor": 0.0,
+    "mask_names": False,
+    "norm_floor": 0.0,
+    "signal_weight": 1.0,
+    "set_weight_power": 0.0,
+    "truncated_copies": 0,
     "c": 3.0,
     "ngram_max": 2,
     "min_df": 10,
@@ -51,22 +77,55 @@ class Prepared:
         return self.dataset.subset(keep), [self.docs[i] for i in keep]
 
 
+TRAINING_ONLY = ("truncated_copies", "set_weight_power")
+"""Hyperparameters of the training procedure, not of the pipeline (the card records both)."""
+
+
+def _truncated_copies(docs: Sequence[Doc], copies: int, seed: int) -> list[Doc]:
+    """`copies` cuts of every article to its first 15-200 words (log-uniform), in a fixed order."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(copies):
+        for doc in docs:
+            n = int(np.exp(rng.uniform(np.log(15), np.log(200))))
+            out.append(Doc(first_words(doc.article, n)))
+    return out
+
+
 def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) -> Pipeline:
-    """Fit the one pipeline shape on `docs`; calibration folds never split a group."""
-    pipeline = build_pipeline(**hyperparameters)
-    return pipeline.fit(list(docs), dataset.labels, classifier__groups=dataset.groups)
+    """Fit the one pipeline shape on `docs`; calibration folds never split a group.
+
+    With `truncated_copies` = k, k cut copies of every article join the training rows (same label,
+    same group, so a fold never splits an article from its cuts): the model sees that length is not
+    evidence. The out-of-fold scores of the full articles come first (see validation_scores).
+    """
+    hp = dict(hyperparameters)
+    copies = int(hp.pop("truncated_copies", 0) or 0)
+    power = float(hp.pop("set_weight_power", 0.0) or 0.0)
+    pipeline = build_pipeline(**hp)
+    rows = list(docs) + _truncated_copies(docs, copies, int(hp.get("seed", 0)))
+    repeat = copies + 1
+    labels = np.tile(dataset.labels, repeat)
+    groups = list(dataset.groups) * repeat
+    if not power:
+        return pipeline.fit(rows, labels, classifier__groups=groups)
+    sizes = dict(zip(*np.unique(dataset.sources, return_counts=True), strict=True))
+    weight = np.array([sizes[s] ** -power for s in dataset.sources])
+    weight *= len(weight) / weight.sum()
+    return pipeline.fit(rows, labels, classifier__groups=groups, classifier__sample_weight=np.tile(weight, repeat))
 
 
-def validation_scores(pipeline: Pipeline) -> np.ndarray:
-    """Calibrated out-of-fold scores on the training data (never seen by the model that made them)."""
-    log_odds = np.asarray(pipeline.named_steps["classifier"].oof_log_odds_)
+def validation_scores(pipeline: Pipeline, n: int) -> np.ndarray:
+    """Calibrated out-of-fold scores of the `n` training articles (never seen by the model that made them);
+    their truncated copies, if any, follow them and are left out."""
+    log_odds = np.asarray(pipeline.named_steps["classifier"].oof_log_odds_)[:n]
     scores: np.ndarray = 1.0 / (1.0 + np.exp(-log_odds))
     return scores
 
 
 def _fit_and_threshold(dataset: Dataset, docs: Sequence[Doc], hp: dict[str, Any]) -> tuple[Pipeline, Thresholds]:
     pipeline = fit(dataset, docs, hp)
-    return pipeline, choose_thresholds(dataset.labels, validation_scores(pipeline))
+    return pipeline, choose_thresholds(dataset.labels, validation_scores(pipeline, len(dataset)))
 
 
 def held_out_evaluation(pipeline: Pipeline, thresholds: Thresholds, test: Dataset, docs: Sequence[Doc]) -> dict[str, Any]:
@@ -89,7 +148,13 @@ def leave_one_dataset_out(prepared: Prepared, hp: dict[str, Any]) -> dict[str, A
         train, train_docs = prepared.part([s != name for s in prepared.dataset.sources])
         test, test_docs = prepared.part([s == name for s in prepared.dataset.sources])
         pipeline, thresholds = _fit_and_threshold(train, train_docs, hp)
-        out[name] = figures(test.labels, predict(pipeline, test_docs), thresholds.high)
+        p = predict(pipeline, test_docs)
+        row: dict[str, Any] = figures(test.labels, p, thresholds.high)
+        genuine = test.labels == 0
+        if genuine.any():
+            row["genuine_high_share"] = round(float((p[genuine] >= thresholds.high).mean()), 6)
+            row["genuine_medium_or_high_share"] = round(float((p[genuine] >= thresholds.medium).mean()), 6)
+        out[name] = row
     return out
 
 
@@ -136,18 +201,21 @@ def run_protocol(dataset: Dataset, hp: dict[str, Any], *, full: bool = True) -> 
     train, train_docs = prepared.part([id(a) not in in_test for a in dataset.articles])
     test, test_docs = prepared.part([id(a) in in_test for a in dataset.articles])
     pipeline, thresholds = _fit_and_threshold(train, train_docs, hp)
-    validation = validation_scores(pipeline)
+    validation = validation_scores(pipeline, len(train))
+    prevalence = float(train.labels.mean())
     test_scores = predict(pipeline, test_docs)
     evaluation: dict[str, Any] = {
         "protocol": (
-            f"Grouped split: {TEST_FRACTION:.0%} of groups per stratum held out (publishers for BuzzFeed-Webis, "
-            "fake/real twins for Perez-Rosas, articles for Horne 2017). Thresholds and calibration are fitted on "
-            "grouped out-of-fold scores of the training part only."
+            f"Grouped split: {TEST_FRACTION:.0%} of groups per stratum held out, by the grouping key of each set's "
+            "meta.jsonl (publisher or publisher domain, congress member, fake/real or human/machine pair; the article "
+            "itself where a set has none). Thresholds and calibration are fitted on grouped out-of-fold scores of the "
+            "training part only."
         ),
         "split": {"train": len(train), "test": len(test)},
         "thresholds": thresholds.model_dump(),
         "validation": figures(train.labels, validation, thresholds.high),
         "held_out": held_out_evaluation(pipeline, thresholds, test, test_docs),
+        "levels": level_report(test, test_scores, thresholds, prevalence),
     }
     if full:
         evaluation["leave_one_dataset_out"] = leave_one_dataset_out(prepared, hp)
@@ -171,6 +239,7 @@ def run_protocol(dataset: Dataset, hp: dict[str, Any], *, full: bool = True) -> 
         heuristics=names,
         thresholds=thresholds,
         short_text_words=short_words,
+        prevalence=round(prevalence, 6),
         training_data_sha256=dataset.files,
         hyperparameters=hp,
         baseline={

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from model.document import Doc
 from model.heuristics._util import phrases, regex_hits
 from model.heuristics.registry import register
@@ -50,6 +52,40 @@ def shouting_caps(doc: Doc) -> list[Hit]:
             start = m.start()
             if (start == 0 or not (norm[start - 1].isalnum() or norm[start - 1] in "'_")) and m.group(0) not in _ACRONYMS:
                 out.append(Hit(name, start, m.end()))
+    return out
+
+
+# v2: one hit per shouted run of capitals, never a label. Skipped: a run that starts a line
+# (datelines "WASHINGTON (Reuters) -", bylines, headings, "VIDEO:", transcript speakers "TAPPER:"),
+# follows "By " or sits in brackets; a run ending in ":"; and a lone short word (5 letters or fewer)
+# unless it is a common English word ("THIS", "MUST"): short unknown capitals are acronyms (CARES, FEMA).
+_CAPS_RUN = re.compile(r"[A-Z][A-Z'’]+(?:[ \t]+[A-Z][A-Z'’]+)*(?![\w'’])")
+_LINE_START = re.compile(r"(?:^|\n)[\s\"'“‘(\[*•-]*$")
+_BYLINE = re.compile(r"\b(?:by|By|BY)\s+$")
+
+
+def _is_shout(norm: str, start: int, end: int) -> bool:
+    if start > 0 and (norm[start - 1].isalnum() or norm[start - 1] in "'_"):
+        return False  # inside a word ("McDONALD")
+    before = norm[max(0, start - 40) : start]
+    if _LINE_START.search(before) or _BYLINE.search(before) or before.endswith(("(", "[")):
+        return False
+    if norm[end : end + 1] == ":":
+        return False
+    words = norm[start:end].split()
+    if len(words) == 1:
+        word = words[0].replace("’", "'")
+        return len(word) > 5 or word.lower() in ENGLISH_STOP_WORDS
+    return any(len(w) > 2 for w in words)  # "U S" is no shout
+
+
+@register("shouting_caps.v2")
+def shouting_caps_v2(doc: Doc) -> list[Hit]:
+    """Shouts in capitals mid-sentence, e.g. "this is THE TRUTH" (acronyms, datelines and labels are ignored)."""
+    out: list[Hit] = []
+    for name in ("title", "text"):
+        norm = doc.section(name).norm
+        out.extend(Hit(name, m.start(), m.end()) for m in _CAPS_RUN.finditer(norm) if _is_shout(norm, m.start(), m.end()))
     return out
 
 

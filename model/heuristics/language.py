@@ -45,6 +45,24 @@ def hedging(doc: Doc) -> list[Hit]:
     return doc.phrases(_HEDGING)
 
 
+# v2: only the speculative forms; "could be", "may have", "appears to" are in most careful reporting.
+_HEDGING_V2 = phrases(
+    "hedging_v2",
+    [
+        "(allegedly|supposedly|purportedly|rumored|rumoured|rumor has it|rumour has it)",
+        "(is|are|was|were) (believed|thought|rumored|rumoured|suspected) to",
+        "(it is|it's) (believed|thought|rumored|rumoured) that",
+        "(speculation|speculate|speculated|speculating|unconfirmed reports)",
+    ],
+)
+
+
+@register("hedging.v2")
+def hedging_v2(doc: Doc) -> list[Hit]:
+    """Rests claims on rumour or supposition, e.g. "is believed to", "supposedly", "rumor has it"."""
+    return doc.phrases(_HEDGING_V2)
+
+
 _ABSOLUTIST = phrases(
     "absolutist",
     [
@@ -59,6 +77,22 @@ _ABSOLUTIST = phrases(
 def absolutist_language(doc: Doc) -> list[Hit]:
     """Uses absolutist words that leave no room for doubt, e.g. "everyone", "never", "totally"."""
     return doc.phrases(_ABSOLUTIST)
+
+
+# v2: emphatic certainty only; "never", "always", "everyone" and "no one" are in every kind of prose.
+_ABSOLUTIST_V2 = phrases(
+    "absolutist_v2",
+    [
+        "(undeniable|undeniably|unquestionably|indisputable|indisputably|irrefutable|guaranteed|totally|absolutely|completely)",
+        "(without a doubt|without any doubt|without question|beyond doubt|beyond any doubt|100 percent|100%|every single one)",
+    ],
+)
+
+
+@register("absolutist_language.v2")
+def absolutist_language_v2(doc: Doc) -> list[Hit]:
+    """Insists on certainty, e.g. "undeniable", "100 percent", "without a doubt"."""
+    return doc.phrases(_ABSOLUTIST_V2)
 
 
 _CONSPIRACY = phrases(
@@ -103,7 +137,7 @@ _SECOND_PERSON = phrases(
 )
 
 
-@register("direct_address.v1", risk=False)
+@register("direct_address.v1", sign=0)
 def direct_address(doc: Doc) -> list[Hit]:
     """Addresses the reader directly, e.g. "you", "your", "imagine"."""
     return doc.phrases(_SECOND_PERSON)
@@ -112,7 +146,7 @@ def direct_address(doc: Doc) -> list[Hit]:
 _FIRST_PERSON = phrases("first_person", ["(i|me|my|mine|myself|i'm|i've|i'd|i'll|we|us|our|ours|ourselves|we're|we've)"])
 
 
-@register("first_person.v1", risk=False)
+@register("first_person.v1", sign=0)
 def first_person(doc: Doc) -> list[Hit]:
     """Speaks in the first person, e.g. "I", "we", "our"."""
     # "US" in capitals is the country, not the pronoun.

@@ -20,10 +20,15 @@ _REGISTRY: dict[str, Heuristic] = {}
 class Heuristic:
     name: str
     func: HeuristicFn
-    risk: bool = True
-    """True: a risk indicator from the literature; the classifier may weight it from 0 up, never
-    below (it cannot learn "unnamed sources mean reliable" from a publisher quirk). False: the data
-    decides the sign (e.g. "declined to comment", which can signal diligence)."""
+    sign: int = 1
+    """+1: a risk indicator from the literature; the classifier may weight it from 0 up, never below
+    (it cannot learn "unnamed sources mean reliable" from a publisher quirk). -1: a sign of
+    journalistic practice ("declined to comment", "said in a statement"); it may lower the risk,
+    never raise it. 0: the data decides the sign."""
+
+    @property
+    def risk(self) -> bool:
+        return self.sign > 0
 
     @property
     def signal(self) -> str:
@@ -36,7 +41,7 @@ class Heuristic:
         return (inspect.getdoc(self.func) or "").splitlines()[0]
 
 
-def register(name: str, *, risk: bool = True) -> Callable[[HeuristicFn], HeuristicFn]:
+def register(name: str, *, sign: int = 1) -> Callable[[HeuristicFn], HeuristicFn]:
     """Register a heuristic under a versioned name.
 
         @register("shouting_caps.v1")
@@ -47,13 +52,15 @@ def register(name: str, *, risk: bool = True) -> Callable[[HeuristicFn], Heurist
     Changing behaviour means registering a new name ("....v2") and keeping the old one while any
     artifact in model/artifacts/ still lists it: shipped models keep their exact behaviour.
     """
+    if sign not in (-1, 0, 1):
+        raise ValueError(f"heuristic {name!r}: sign must be -1, 0 or 1")
     if not _NAME.fullmatch(name):
         raise ValueError(f"heuristic name {name!r} must look like 'snake_case.v1'")
 
     def decorator(func: HeuristicFn) -> HeuristicFn:
         if name in _REGISTRY:
             raise ValueError(f"heuristic {name!r} is registered twice")
-        _REGISTRY[name] = Heuristic(name, func, risk)
+        _REGISTRY[name] = Heuristic(name, func, sign)
         return func
 
     return decorator

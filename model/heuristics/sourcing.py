@@ -65,7 +65,7 @@ _ABSENT = phrases(
 )
 
 
-@register("sought_comment.v1", risk=False)
+@register("sought_comment.v1", sign=-1)
 def sought_comment(doc: Doc) -> list[Hit]:
     """Reports that a response was sought, e.g. "declined to comment" (often a sign of diligence)."""
     return doc.phrases(_SOUGHT)
@@ -95,7 +95,7 @@ _ON_RECORD = phrases(
 )
 
 
-@register("on_record_statement.v1", risk=False)
+@register("on_record_statement.v1", sign=-1)
 def on_record_statement(doc: Doc) -> list[Hit]:
     """Cites an on-record statement, e.g. "said in a statement" or "told reporters on Tuesday"."""
     return doc.phrases(_ON_RECORD)

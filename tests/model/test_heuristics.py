@@ -49,9 +49,10 @@ CASES = [
     ("inflated_figures.v1", "", "The school has 1,200 pupils and 85 teachers.", []),  # numbers as such
     ("sensational_terms.v1", "", "The implications are chilling: AI could go rogue.", ["chilling", "rogue"]),
     ("sensational_terms.v1", "", "The committee published its annual accounts.", []),
-    ("hedging.v1", "", "The file is believed to include secrets and could be leaked.", ["is believed to", "could be"]),
-    ("hedging.v1", "", "The file includes the minutes of the meeting.", []),
-    ("absolutist_language.v1", "", "Everyone knows it never works.", ["Everyone", "never"]),
+    ("hedging.v2", "", "The file is believed to include secrets, supposedly.", ["is believed to", "supposedly"]),
+    ("hedging.v2", "", "The file could be leaked and appears to include minutes.", []),  # careful reporting hedges too
+    ("absolutist_language.v2", "", "It is 100 percent undeniable, without a doubt.", ["100 percent", "undeniable", "without a doubt"]),
+    ("absolutist_language.v2", "", "Everyone knows it never works and no one asked.", []),
     (
         "conspiracy_framing.v1",
         "",
@@ -68,8 +69,12 @@ CASES = [
     ("clickbait_headline.v1", "10 reasons to visit Lisbon", "Text.", ["10 reasons"]),
     ("clickbait_headline.v1", "Council approves budget", "You won't believe it.", []),  # only headlines count
     ("clickbait_headline.v1", "100 people hurt in crash", "Text.", []),
-    ("shouting_caps.v1", "SHOCKING news", "The cure WORKS, says NASA.", ["SHOCKING", "WORKS"]),
-    ("shouting_caps.v1", "Calm news", "The FBI and NATO met the CEO.", []),
+    ("shouting_caps.v2", "Now the SHOCKING news", "The cure REALLY WORKS, says NASA. And THIS is huge.", ["SHOCKING", "REALLY WORKS", "THIS"]),
+    ("shouting_caps.v2", "Calm news", "The FBI, CARES and NATO met the CEO (AP).", []),  # acronyms, known or not
+    ("shouting_caps.v2", "", "WASHINGTON (Reuters) - The bill passed.", []),  # dateline
+    ("shouting_caps.v2", "", "NEW YORK, June 5 - Stocks rose.\nBy JANE DOE\nRELATED: Markets", []),  # dateline, byline, label
+    ("shouting_caps.v2", "", "TAPPER: Senator, welcome.\nSANDERS: Thank you.", []),  # transcript speakers
+    ("shouting_caps.v2", "", "Read it here. PHOTO: A crowd.", []),
     ("exclamation_marks.v1", "Wow!", "It works!!! Really!", ["!", "!!!", "!"]),
     ("exclamation_marks.v1", "Calm", "It works. Really.", []),
     ("unanswered_accusation.v1", "", "The mayor was accused of fraud by a rival.", ["accused of", "fraud"]),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model.scorer import Scorer, load_scorer
-from model.types import parse_article
+from model.types import Article, parse_article
 from tests.conftest import make_article
 
 EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "fabricated-heist-story.json"
@@ -86,7 +86,43 @@ def test_shipped_artifact_flags_the_fabricated_story() -> None:
     assert "sources indicate" in evidence["unnamed_sources"]
     assert evidence["absent_official_comment"] == ["has yet to comment officially"]
     assert {"terabytes of data", "£200 million"} <= set(evidence["inflated_figures"])
+    contribution = {s.name: s.contribution for s in result.signals}
+    assert all(contribution[name] > 0 for name in ("unnamed_sources", "absent_official_comment", "inflated_figures"))
     assert np.isfinite(result.score)
+
+
+WIRE_BODY = (
+    "The city council on Tuesday approved a budget of $40 million for road repairs over the next three years, "
+    "Mayor Ana Ruiz said in a statement. The plan, passed by seven votes to two, sets aside money for bridges on "
+    "the east side and for new bus lanes. Council member Tom Abara, who voted against it, told reporters that the "
+    "repairs should have started last year. Work on the first roads is due to begin in March, the city's transport "
+    "office said, and residents can follow the schedule on its website. The council will review the spending in "
+    "the autumn, when the first contracts have been signed and the winter repairs have been costed."
+)
+
+
+@pytest.mark.parametrize("dateline", ["SPRINGFIELD (Reuters) - ", "SPRINGFIELD, Ill. (AP) — ", "NEW YORK, June 5 - "])
+def test_shipped_artifact_does_not_raise_risk_for_a_dateline(dateline: str) -> None:
+    scorer = load_scorer()
+    title = "Council approves road repair budget"
+    plain = scorer.score(Article(title=title, text=WIRE_BODY))
+    wire = scorer.score(Article(title=title, text=dateline + WIRE_BODY))
+    assert plain.assessed and wire.assessed
+    assert wire.score <= plain.score  # type: ignore[operator]
+    assert "shouting_caps" not in {s.name for s in wire.signals}
+
+
+@pytest.mark.parametrize(
+    "practice",
+    [" A spokeswoman for the contractor declined to comment.", " The contractor did not respond to a request for comment."],
+)
+def test_shipped_artifact_does_not_raise_risk_when_comment_was_sought(practice: str) -> None:
+    scorer = load_scorer()
+    title = "Council approves road repair budget"
+    plain = scorer.score(Article(title=title, text=WIRE_BODY))
+    sought = scorer.score(Article(title=title, text=WIRE_BODY + practice))
+    assert sought.score <= plain.score  # type: ignore[operator]
+    assert all(s.contribution <= 0 for s in sought.signals if s.name in ("sought_comment", "on_record_statement"))
 
 
 def test_scoring_pauses_the_garbage_collector_and_restores_it(scorer: Scorer) -> None:
