@@ -53,6 +53,8 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         rows are divided by max(their l2 norm, the q-quantile of the training rows' norms), so a text
         with fewer terms than most carries proportionally less evidence and its score stays nearer
         the base rate: length is not evidence.
+    only : tuple of str or None
+        Candidate terms (e.g. those whose weight keeps its sign across training sets); None: all.
 
     Attributes
     ----------
@@ -68,6 +70,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         title_terms: bool = True,
         mask_names: bool = False,
         norm_floor: float = 0.0,
+        only: tuple[str, ...] | None = None,
     ) -> None:
         self.ngram_max = ngram_max
         self.min_df = min_df
@@ -75,6 +78,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         self.title_terms = title_terms
         self.mask_names = mask_names
         self.norm_floor = norm_floor
+        self.only = only
 
     def fit(self, X: Sequence[ArticleLike], y: object = None) -> TermFeatures:
         docs = [as_doc(x) for x in X]
@@ -82,7 +86,12 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         for doc in docs:
             df.update(doc.term_counts(self.ngram_max, self.title_terms).keys())
         names = _capitalised_words(docs) if self.mask_names else frozenset()
-        kept = [(t, n) for t, n in df.items() if n >= self.min_df and not (names and _has_name(t, names))]
+        allowed = frozenset(self.only) if self.only is not None else None
+        kept = [
+            (t, n)
+            for t, n in df.items()
+            if n >= self.min_df and not (names and _has_name(t, names)) and (allowed is None or t in allowed)
+        ]
         kept.sort(key=lambda tn: (-tn[1], tn[0]))
         kept = sorted(kept[: self.max_features])
         self.vocabulary_ = {t: i for i, (t, _) in enumerate(kept)}

@@ -12,7 +12,8 @@ from sklearn.pipeline import Pipeline
 
 from model.artifact import ModelCard, Thresholds, library_versions
 from model.document import Doc
-from model.pipeline import build_pipeline
+from model.features import TermFeatures
+from model.pipeline import BoundedLogistic, build_pipeline
 from training.data import Dataset, split_dataset
 from training.evaluate import (
     by_dataset,
@@ -54,6 +55,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "signal_weight": 1.0,
     "set_weight_power": 0.0,
     "truncated_copies": 0,
+    "stable_terms": 0,
     "c": 3.0,
     "ngram_max": 2,
     "min_df": 10,
@@ -77,7 +79,7 @@ class Prepared:
         return self.dataset.subset(keep), [self.docs[i] for i in keep]
 
 
-TRAINING_ONLY = ("truncated_copies", "set_weight_power")
+TRAINING_ONLY = ("truncated_copies", "set_weight_power", "stable_terms")
 """Hyperparameters of the training procedure, not of the pipeline (the card records both)."""
 
 
@@ -92,6 +94,38 @@ def _truncated_copies(docs: Sequence[Doc], copies: int, seed: int) -> list[Doc]:
     return out
 
 
+def stable_terms(dataset: Dataset, docs: Sequence[Doc], hp: dict[str, Any], min_sets: int = 1) -> list[str]:
+    """Terms whose weight keeps its sign across the training sets (generalisation over domain artefacts).
+
+    One L2 logistic regression per two-class set (terms only, same C); a term is kept when it occurs in
+    at least 3 articles of at least `min_sets` of those sets and its weight has the same sign in every
+    set where it occurs that often. A term that means "fake" in one set and "genuine" in another is a
+    publisher's or an era's habit, not a sign of fabrication.
+    """
+    terms = TermFeatures(
+        ngram_max=hp.get("ngram_max", 2), min_df=hp.get("min_df", 3), max_features=10**9, title_terms=hp.get("title_terms", True)
+    ).fit(docs)
+    x = terms.transform(docs).tocsr()
+    names = terms.get_feature_names_out()
+    sources = np.asarray(dataset.sources)
+    signs = []
+    present = []
+    for name in sorted(set(dataset.sources)):
+        rows = np.flatnonzero(sources == name)
+        y = dataset.labels[rows]
+        if len(rows) < 50 or y.min() == y.max():
+            continue
+        part = x[rows]
+        linear = BoundedLogistic(c=float(hp.get("c", 1.0))).fit(part, y)
+        signs.append(np.sign(linear.coef_))
+        present.append(np.asarray((part > 0).sum(axis=0)).ravel() >= 3)
+    s, p = np.array(signs), np.array(present)
+    positive = ((s > 0) & p).sum(axis=0)
+    negative = ((s < 0) & p).sum(axis=0)
+    keep = (p.sum(axis=0) >= min_sets) & ((positive == 0) | (negative == 0))
+    return [str(t) for t in names[keep]]
+
+
 def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) -> Pipeline:
     """Fit the one pipeline shape on `docs`; calibration folds never split a group.
 
@@ -102,6 +136,9 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
     hp = dict(hyperparameters)
     copies = int(hp.pop("truncated_copies", 0) or 0)
     power = float(hp.pop("set_weight_power", 0.0) or 0.0)
+    stable = int(hp.pop("stable_terms", 0) or 0)
+    if stable:
+        hp["only_terms"] = stable_terms(dataset, docs, hp, min_sets=stable)
     pipeline = build_pipeline(**hp)
     rows = list(docs) + _truncated_copies(docs, copies, int(hp.get("seed", 0)))
     repeat = copies + 1
