@@ -49,12 +49,12 @@ HEURISTICS_V2 = [
 
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "heuristics": HEURISTICS_V2,
-    "named_floor": 0.0,
+    "named_floor": 0.1,
     "mask_names": False,
-    "norm_floor": 0.0,
+    "norm_floor": 0.75,
     "signal_weight": 1.0,
     "set_weight_power": 0.0,
-    "truncated_copies": 0,
+    "truncated_copies": 1,
     "stable_terms": 0,
     "c": 3.0,
     "ngram_max": 2,
@@ -204,8 +204,8 @@ def within_dataset_cv(prepared: Prepared, hp: dict[str, Any], folds: int = 5) ->
     for name, labels_of in parts:
         data, docs = prepared.part([s == name for s in labels_of])
         n_groups = len(set(data.groups))
-        if n_groups < folds:
-            continue
+        if n_groups < folds or len(set(data.labels.tolist())) < 2:
+            continue  # too few groups, or one class only (satire, editorials, press releases)
         p = np.zeros(len(data))
         predicted = np.zeros(len(data), dtype=int)
         for train_idx, test_idx in GroupKFold(n_splits=folds).split(docs, data.labels, data.groups):
