@@ -21,8 +21,8 @@ from model.errors import ArtifactError
 from model.heuristics import registered_names
 from model.types import RiskLevel
 
-SHIPPED_ARTIFACT = "risk-v1"
-SHIPPED_GENRE_ARTIFACT = "genre-v1"
+SHIPPED_ARTIFACT = "risk-v2"
+SHIPPED_GENRE_ARTIFACT = "genre-v2"
 PIPELINE_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 REPORT_FILE = "report.md"

@@ -35,26 +35,6 @@ def clickbait_headline(doc: Doc) -> list[Hit]:
 
 
 # No look-behind in the pattern: it would be tried at every position. Checked per match instead.
-_CAPS = re.compile(r"[A-Z][A-Z']{3,}(?![\w'])")
-_ACRONYMS = frozenset(
-    "NASA NATO ISIS ISIL OPEC UNICEF UNESCO NAACP NCAA NASCAR AIDS COVID HIPAA FEMA DARPA NOAA ACLU USDA CDC NYPD LAPD "
-    "OSHA SWAT NPR CNBC MSNBC NBC ABC CBS CNN BBC AFP NYSE NASDAQ EPA IRS FBI CIA NSA GOP USA IPO CEO LGBT LGBTQ AT&T".split()
-)
-
-
-@register("shouting_caps.v1")
-def shouting_caps(doc: Doc) -> list[Hit]:
-    """Shouts with words in capitals, e.g. "SHOCKING" (common acronyms are ignored)."""
-    out: list[Hit] = []
-    for name in ("title", "text"):
-        norm = doc.section(name).norm
-        for m in _CAPS.finditer(norm):
-            start = m.start()
-            if (start == 0 or not (norm[start - 1].isalnum() or norm[start - 1] in "'_")) and m.group(0) not in _ACRONYMS:
-                out.append(Hit(name, start, m.end()))
-    return out
-
-
 # v2: one hit per shouted run of capitals, never a label. Skipped: a run that starts a line
 # (datelines "WASHINGTON (Reuters) -", bylines, headings, "VIDEO:", transcript speakers "TAPPER:"),
 # follows "By " or sits in brackets; a run ending in ":"; and a lone short word (5 letters or fewer)

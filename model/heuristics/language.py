@@ -26,25 +26,6 @@ def sensational_terms(doc: Doc) -> list[Hit]:
     return doc.phrases(_SENSATIONAL)
 
 
-_HEDGING = phrases(
-    "hedging",
-    [
-        "(allegedly|reportedly|supposedly|purportedly|apparently|seemingly|possibly|presumably|rumored|rumoured)",
-        "(is|are|was|were) (believed|thought|rumored|rumoured|said|alleged|suspected) to",
-        "(it is|it's) (believed|thought|rumored|rumoured|possible|likely) that",
-        "(could|might|may) (have|be|well|soon|even)",
-        "(appears|appear|appeared|seems|seem|seemed) to",
-        "(speculation|speculate|speculated|speculating|unconfirmed reports)",
-    ],
-)
-
-
-@register("hedging.v1")
-def hedging(doc: Doc) -> list[Hit]:
-    """Speculates or hedges, e.g. "is believed to", "could be", "reportedly"."""
-    return doc.phrases(_HEDGING)
-
-
 # v2: only the speculative forms; "could be", "may have", "appears to" are in most careful reporting.
 _HEDGING_V2 = phrases(
     "hedging_v2",
@@ -61,22 +42,6 @@ _HEDGING_V2 = phrases(
 def hedging_v2(doc: Doc) -> list[Hit]:
     """Rests claims on rumour or supposition, e.g. "is believed to", "supposedly", "rumor has it"."""
     return doc.phrases(_HEDGING_V2)
-
-
-_ABSOLUTIST = phrases(
-    "absolutist",
-    [
-        "(always|never|nothing|everything|everyone|everybody|nobody|completely|totally|absolutely|entirely)",
-        "(undeniable|undeniably|unquestionably|definitely|certainly|guaranteed|without a doubt|without question|beyond doubt)",
-        "(100 percent|100%|every single|all of them|no one)",
-    ],
-)
-
-
-@register("absolutist_language.v1")
-def absolutist_language(doc: Doc) -> list[Hit]:
-    """Uses absolutist words that leave no room for doubt, e.g. "everyone", "never", "totally"."""
-    return doc.phrases(_ABSOLUTIST)
 
 
 # v2: emphatic certainty only; "never", "always", "everyone" and "no one" are in every kind of prose.
@@ -129,25 +94,3 @@ _SHARE = phrases(
 def call_to_share(doc: Doc) -> list[Hit]:
     """Urges readers to share or act, e.g. "share this before it's deleted"."""
     return doc.phrases(_SHARE)
-
-
-_SECOND_PERSON = phrases(
-    "second_person",
-    ["(you|your|you're|youre|yourself|yourselves|you'll|you've|you'd|ya)", "(imagine|just imagine|think about it)"],
-)
-
-
-@register("direct_address.v1", sign=0)
-def direct_address(doc: Doc) -> list[Hit]:
-    """Addresses the reader directly, e.g. "you", "your", "imagine"."""
-    return doc.phrases(_SECOND_PERSON)
-
-
-_FIRST_PERSON = phrases("first_person", ["(i|me|my|mine|myself|i'm|i've|i'd|i'll|we|us|our|ours|ourselves|we're|we've)"])
-
-
-@register("first_person.v1", sign=0)
-def first_person(doc: Doc) -> list[Hit]:
-    """Speaks in the first person, e.g. "I", "we", "our"."""
-    # "US" in capitals is the country, not the pronoun.
-    return [h for h in doc.phrases(_FIRST_PERSON) if doc.section(h.section).norm[h.start : h.end] != "US"]

@@ -51,7 +51,12 @@ CASES = [
     ("sensational_terms.v1", "", "The committee published its annual accounts.", []),
     ("hedging.v2", "", "The file is believed to include secrets, supposedly.", ["is believed to", "supposedly"]),
     ("hedging.v2", "", "The file could be leaked and appears to include minutes.", []),  # careful reporting hedges too
-    ("absolutist_language.v2", "", "It is 100 percent undeniable, without a doubt.", ["100 percent", "undeniable", "without a doubt"]),
+    (
+        "absolutist_language.v2",
+        "",
+        "It is 100 percent undeniable, without a doubt.",
+        ["100 percent", "undeniable", "without a doubt"],
+    ),
     ("absolutist_language.v2", "", "Everyone knows it never works and no one asked.", []),
     (
         "conspiracy_framing.v1",
@@ -62,14 +67,17 @@ CASES = [
     ("conspiracy_framing.v1", "", "The state government met on Tuesday.", []),
     ("call_to_share.v1", "", "Share this before it's deleted!", ["Share this", "before it's deleted"]),
     ("call_to_share.v1", "", "Shares in the company rose 3 percent.", []),
-    ("direct_address.v1", "", "Imagine what your data is worth to you.", ["Imagine", "your", "you"]),
-    ("first_person.v1", "", "We think our plan helps the US economy.", ["We", "our"]),  # "US" is the country
     ("clickbait_headline.v1", "You won't believe what happened next", "Text.", ["You won't believe", "what happened next"]),
     ("clickbait_headline.v1", "Is the economy slowing?", "Text.", ["Is the economy slowing?"]),
     ("clickbait_headline.v1", "10 reasons to visit Lisbon", "Text.", ["10 reasons"]),
     ("clickbait_headline.v1", "Council approves budget", "You won't believe it.", []),  # only headlines count
     ("clickbait_headline.v1", "100 people hurt in crash", "Text.", []),
-    ("shouting_caps.v2", "Now the SHOCKING news", "The cure REALLY WORKS, says NASA. And THIS is huge.", ["SHOCKING", "REALLY WORKS", "THIS"]),
+    (
+        "shouting_caps.v2",
+        "Now the SHOCKING news",
+        "The cure REALLY WORKS, says NASA. And THIS is huge.",
+        ["SHOCKING", "REALLY WORKS", "THIS"],
+    ),
     ("shouting_caps.v2", "Calm news", "The FBI, CARES and NATO met the CEO (AP).", []),  # acronyms, known or not
     ("shouting_caps.v2", "", "WASHINGTON (Reuters) - The bill passed.", []),  # dateline
     ("shouting_caps.v2", "", "NEW YORK, June 5 - Stocks rose.\nBy JANE DOE\nRELATED: Markets", []),  # dateline, byline, label
