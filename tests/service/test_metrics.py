@@ -124,7 +124,7 @@ def test_model_info_and_baseline(client: TestClient, tiny_artifact: Path) -> Non
 def test_scoring_series_start_at_zero_so_rate_sees_the_first_event(client: TestClient) -> None:
     """Every bounded scoring label combination exists from start-up (a series born at 1 hides its first event)."""
     names = client.app.state.service.scorer.signal_names  # type: ignore[attr-defined]
-    assert len(names) == 16
+    assert len(names) == len(client.app.state.service.scorer.card.heuristics) >= 12  # type: ignore[attr-defined]
     for signal in names:
         assert REGISTRY.get_sample_value("risk_signal_fired_total", {"signal": signal}) is not None
     for endpoint in ("single", "batch", "feed"):
