@@ -16,7 +16,13 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 def test_score_text_prints_json(tiny_artifact: Path) -> None:
     out = run(
-        "score", "--artifact", str(tiny_artifact), "--text", "Insiders say the company data WORKS!!!", "--title", "SHOCKING"
+        "score",
+        "--artifact",
+        str(tiny_artifact),
+        "--text",
+        "Insiders say the company data REALLY WORKS!!!",
+        "--title",
+        "SHOCKING",
     )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
