@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import ArtifactError, InvalidArticle
-from model.types import MAX_ARTICLE_CHARS, RiskAssessment
+from model.types import MAX_ARTICLE_CHARS, Article, RiskAssessment
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_ARTIFACT = 0, 1, 2, 3
 
@@ -44,8 +44,12 @@ def _read_input(args: argparse.Namespace) -> dict[str, Any]:
     return {"text": raw, "title": args.title}
 
 
-def render_pretty(result: RiskAssessment) -> str:
-    """A readable summary of an assessment for people at a terminal."""
+PRETTY_SENTENCES = 3
+PRETTY_SENTENCE_CHARS = 100
+
+
+def render_pretty(result: RiskAssessment, article: Article | None = None) -> str:
+    """A readable summary of an assessment for people at a terminal (`article`: the one scored, to quote it)."""
     if not result.assessed or result.level is None or result.score is None:
         detail = result.reason_detail or "the model cannot read this text."
         return "\n".join(
@@ -80,6 +84,12 @@ def render_pretty(result: RiskAssessment) -> str:
     if result.top_terms:
         lines += ["", "Terms that moved the score most:"]
         lines += [f"  {t.term!r:<26} {t.contribution:+.3f}" for t in result.top_terms]
+    riskiest = result.riskiest_sentences(PRETTY_SENTENCES) if article is not None else []
+    if article is not None and riskiest:
+        lines += ["", "Sentences that raised the risk most (their words and signals, in log-odds):"]
+        for sentence in riskiest:
+            where = "title " if sentence.section == "title" else ""
+            lines.append(f'  {sentence.contribution:+.2f}  {where}"{sentence.quote(article, PRETTY_SENTENCE_CHARS)}"')
     return "\n".join(lines)
 
 
@@ -89,7 +99,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     article = parse_article(_read_input(args), max_chars=args.max_chars)
     result = load_scorer(args.artifact).score(article)
-    sys.stdout.write((render_pretty(result) if args.pretty else result.model_dump_json(indent=2)) + "\n")
+    sys.stdout.write((render_pretty(result, article) if args.pretty else result.model_dump_json(indent=2)) + "\n")
     return EXIT_OK
 
 

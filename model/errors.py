@@ -30,3 +30,15 @@ class UnknownHeuristic(ModelError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class BaseRateError(ModelError, ValueError):
+    """A base rate the score cannot be re-expressed at.
+
+    ``reason``: ``"out_of_range"`` (not a number strictly between 0 and 1) or ``"no_prevalence"`` (the
+    model card does not say at which base rate the score is calibrated, so there is nothing to convert from).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import ahocorasick
+import numpy as np
 
 from model.types import Section
 
@@ -24,6 +25,7 @@ from model.types import Section
 _ODD_SPACE = re.compile(r"\s{2,}|[^\S ]")
 _SPACE_RUN = re.compile(r"\s+")
 _QUOTES = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u02bc", "'"))
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines() splits on
 TOKEN = re.compile(r"\w+(?:'\w+)?")
 _SHORT = 3  # phrases this short are matched together with their delimiters
 _LEAD = (" ", '"', "(", "'", "[", "/")
@@ -33,6 +35,10 @@ _TRAIL = (" ", ",", ".", "!", "?", ";", ":", '"', ")", "]", "/")
 class NormText:
     """One section of an article, normalised, with offsets back to the original.
 
+    `line_starts` lists the normalised offsets that start a line: those right after a space that
+    stands for whitespace holding a line break (newline, carriage return, or another separator
+    str.splitlines() splits on).
+
     >>> t = NormText("Caf\u0065\u0301  SHOCK\\n")
     >>> t.norm, t.low
     ('Café SHOCK', 'café shock')
@@ -40,7 +46,7 @@ class NormText:
     (7, 12)
     """
 
-    __slots__ = ("orig", "norm", "low", "_seg_norm", "_seg_orig", "_char_map")
+    __slots__ = ("orig", "norm", "low", "line_starts", "_seg_norm", "_seg_orig", "_char_map")
 
     def __init__(self, orig: str) -> None:
         self.orig = orig
@@ -49,7 +55,7 @@ class NormText:
             nfc = orig
         else:
             nfc, self._char_map = _nfc_with_map(orig)
-        self.norm, self._seg_norm, self._seg_orig = _collapse_space(nfc)
+        self.norm, self._seg_norm, self._seg_orig, self.line_starts = _collapse_space(nfc)
         low = self.norm.lower()
         if len(low) != len(self.norm):  # e.g. 'İ' lowers to two characters: keep one per char
             low = "".join(c.lower()[:1] or c for c in self.norm)
@@ -72,6 +78,21 @@ class NormText:
             a, b = cmap[a], cmap[b] if b < len(cmap) else len(self.orig)
         return a, b
 
+    def original_spans(self, starts: list[int], ends: list[int]) -> tuple[list[int], list[int]]:
+        """`original_span` for many spans (lists of normalised starts and ends, each end > its start)."""
+        if self._char_map is not None:  # not NFC as sent: rare, one by one
+            spans = list(map(self.original_span, starts, ends))
+            return [a for a, _ in spans], [b for _, b in spans]
+        if len(self._seg_norm) == 1:  # the text as sent, less leading whitespace
+            lead = self._seg_orig[0]
+            return [a + lead for a in starts], [b + lead for b in ends]
+        seg_norm, seg_orig = np.array(self._seg_norm), np.array(self._seg_orig)
+        at = np.array([*starts, *ends]) - np.repeat([0, 1], len(starts))  # the first and the last character
+        k = seg_norm.searchsorted(at, side="right") - 1
+        nfc = seg_orig[k] + (at - seg_norm[k])
+        nfc[len(starts) :] += 1
+        return nfc[: len(starts)].tolist(), nfc[len(starts) :].tolist()
+
 
 def _odd_space_starts(s: str) -> list[int]:
     """Positions where whitespace other than a lone " " may start (candidates, sorted).
@@ -91,11 +112,15 @@ def _odd_space_starts(s: str) -> list[int]:
     return sorted(found)
 
 
-def _collapse_space(s: str) -> tuple[str, list[int], list[int]]:
-    """Strip, and collapse odd whitespace to single spaces; return text and segment starts."""
+def _collapse_space(s: str) -> tuple[str, list[int], list[int], list[int]]:
+    """Strip, and collapse odd whitespace to single spaces; return text, segment starts and line starts.
+
+    A line starts right after a space that replaced whitespace holding a newline (or another line
+    or paragraph separator).
+    """
     lead = len(s) - len(s.lstrip())
     stripped = s.strip()
-    seg_norm, seg_orig, parts = [0], [lead], []
+    seg_norm, seg_orig, parts, line_starts = [0], [lead], [], []
     last, pos = 0, 0
     for candidate in _odd_space_starts(stripped):
         if candidate < last:
@@ -107,6 +132,9 @@ def _collapse_space(s: str) -> tuple[str, list[int], list[int]]:
         parts.append(stripped[last:start])
         pos += start - last
         parts.append(" ")
+        run = stripped[start:end]
+        if "\n" in run or "\r" in run or (run.strip(" \t") and _LINE_BREAK.search(run)):
+            line_starts.append(pos + 1)
         if end - start > 1:  # a run of one character keeps offsets linear: no new segment
             seg_norm.append(pos)  # the single space maps to the run's first character
             seg_orig.append(lead + start)
@@ -115,7 +143,7 @@ def _collapse_space(s: str) -> tuple[str, list[int], list[int]]:
         pos += 1
         last = end
     parts.append(stripped[last:])
-    return "".join(parts), seg_norm, seg_orig
+    return "".join(parts), seg_norm, seg_orig, line_starts
 
 
 def _nfc_with_map(s: str) -> tuple[str, list[int]]:

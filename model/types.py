@@ -159,6 +159,34 @@ class TermContribution(BaseModel):
     contribution: float
 
 
+class SentenceContribution(BaseModel):
+    """A sentence of the text (or the whole title) and how much it moved the calibrated log-odds.
+
+    Its words' share of the term contributions plus its share of the signals that fired in it; see
+    `Scorer` for the exact split. `start`/`end` index the title or text exactly as sent, like Evidence.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    section: Section
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    contribution: float = Field(
+        description="Change in the calibrated log-odds of risk due to this sentence's words and signal hits (positive "
+        "raises the score). Not rounded: the contributions add up exactly (see docs/service.md)."
+    )
+
+    def quote(self, article: Article, limit: int = 0) -> str:
+        """The sentence's text in `article` (the one scored), cut to `limit` characters with "…" (0: no limit).
+
+        >>> SentenceContribution(section="text", start=0, end=14, contribution=0.5).quote(Article(text="Share this now! Ok"), 8)
+        'Share t…'
+        """
+        text = (article.title or "") if self.section == "title" else article.text
+        quoted = " ".join(text[self.start : self.end].split())
+        return quoted if not limit or len(quoted) <= limit else quoted[: limit - 1].rstrip() + "…"
+
+
 NotAssessedReason = Literal["unsupported_language", "no_readable_text"]
 GenreLabel = Literal["news", "opinion", "satire", "press_release"]
 WarningCode = Literal["short_text", "language_mismatch", "not_news"]
@@ -214,16 +242,44 @@ class RiskAssessment(BaseModel):
     reason: NotAssessedReason | None = Field(default=None, description="Why the article was not assessed (null if it was).")
     reason_detail: str | None = Field(default=None, description="The reason as a sentence for people.")
     score: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Calibrated probability that the article is misleading; null if not assessed."
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Calibrated probability that the article is misleading, for a stream of articles with `base_rate` "
+        "misleading ones; null if not assessed.",
     )
-    level: RiskLevel | None = Field(default=None, description="low / medium / high; null if not assessed.")
+    level: RiskLevel | None = Field(
+        default=None, description="low / medium / high, read from `score_calibrated`; null if not assessed."
+    )
+    score_calibrated: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The model's own calibrated score, at the share of misleading articles in its training data (the "
+        "model card's `prevalence`). The level thresholds were chosen on it. Equals `score` unless another base rate "
+        "was asked for; null if not assessed.",
+    )
+    base_rate: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="The share of misleading articles `score` assumes: the base rate asked for (request, setting or "
+        "option), else the training prevalence from the model card; null when neither is known, or not assessed.",
+    )
     model_version: str
     language: LanguageReading | None = None
     genre: GenreReading | None = Field(default=None, description="What kind of text it reads as (null if not assessed).")
     warnings: tuple[ResultWarning, ...] = Field(default=(), description="Caveats about this result, e.g. 'short_text'.")
     signals: tuple[Signal, ...] = Field(default=(), description="Signals that fired, largest contribution first.")
     top_terms: tuple[TermContribution, ...] = Field(
-        default=(), description="Text terms that pushed the score up (positive) or down (negative) the most."
+        default=(),
+        description="Text terms that pushed the score up (positive) or down (negative) the most; function words "
+        "alone (such as 'the' or 'of the') are not listed, though they count in the score.",
+    )
+    sentences: tuple[SentenceContribution, ...] = Field(
+        default=(),
+        description="Every sentence (and the title) whose words or signal hits moved the score, in text order: the "
+        "title first, then the sentences of the text.",
     )
 
     def signal(self, name: str) -> Signal | None:
@@ -233,3 +289,8 @@ class RiskAssessment(BaseModel):
     def warning(self, code: str) -> ResultWarning | None:
         """The warning with this code, or None."""
         return next((w for w in self.warnings if w.code == code), None)
+
+    def riskiest_sentences(self, n: int) -> list[SentenceContribution]:
+        """Up to `n` sentences that raised the risk, the most first."""
+        raising = [s for s in self.sentences if s.contribution > 0]
+        return sorted(raising, key=lambda s: -s.contribution)[:n]

@@ -111,6 +111,8 @@ EXAMPLE_ASSESSMENT: dict[str, Any] = {
     "reason_detail": None,
     "score": 0.9966,
     "level": "medium",
+    "score_calibrated": 0.9966,
+    "base_rate": None,
     "model_version": "risk-v1",
     "language": {"detected": "en", "confidence": 0.9908, "declared": "en"},
     "genre": {
@@ -153,6 +155,12 @@ EXAMPLE_ASSESSMENT: dict[str, Any] = {
         },
     ],
     "top_terms": [{"term": "claim", "contribution": 0.285008}, {"term": "officials", "contribution": -0.10557}],
+    "sentences": [
+        {"section": "title", "start": 0, "end": 53, "contribution": 2.690729219293512},
+        {"section": "text", "start": 0, "end": 70, "contribution": 0.7530093986046305},
+        {"section": "text", "start": 71, "end": 107, "contribution": 1.6379478923035191},
+        {"section": "text", "start": 108, "end": 157, "contribution": 0.7211252605987847},
+    ],
 }
 EXAMPLE_NOT_ASSESSED: dict[str, Any] = {
     "id": "story-45",
@@ -161,12 +169,15 @@ EXAMPLE_NOT_ASSESSED: dict[str, Any] = {
     "reason_detail": "This reads as Portuguese (pt, 0.91); the model reads English only.",
     "score": None,
     "level": None,
+    "score_calibrated": None,
+    "base_rate": None,
     "model_version": "risk-v1",
     "language": {"detected": "pt", "confidence": 0.9143, "declared": None},
     "genre": None,
     "warnings": [],
     "signals": [],
     "top_terms": [],
+    "sentences": [],
 }
 EXAMPLE_ITEM_ERROR = {
     "index": 1,

@@ -43,6 +43,18 @@ def test_score_file_stdin_and_pretty(tiny_artifact: Path, tmp_path: Path) -> Non
     assert piped.returncode == 0 and json.loads(piped.stdout)["score"] >= 0
 
 
+def test_pretty_quotes_the_riskiest_sentences(tiny_artifact: Path) -> None:
+    text = "The council met on Tuesday.\nInsiders say the cure WORKS!!! Share this before it is deleted. " + "x" * 150 + "."
+    pretty = run("score", "--artifact", str(tiny_artifact), "--pretty", "--title", "SHOCKING news", "--text", text)
+    assert pretty.returncode == 0, pretty.stderr
+    head, _, tail = pretty.stdout.partition("Sentences that raised the risk most")
+    lines = [line for line in tail.splitlines()[1:] if line.strip()]
+    assert 1 <= len(lines) <= 3
+    assert all(line.lstrip()[0] == "+" and line.rstrip().endswith('"') for line in lines)
+    assert any("Insiders say the cure WORKS!!!" in line for line in lines)
+    assert all(len(line) < 130 for line in lines)  # long sentences are cut
+
+
 def test_bad_input_and_bad_artifact_exit_cleanly(tiny_artifact: Path, tmp_path: Path) -> None:
     empty = run("score", "--artifact", str(tiny_artifact), "--text", "   ")
     assert empty.returncode == 2 and "text: must contain non-whitespace" in empty.stderr

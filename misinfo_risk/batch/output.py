@@ -37,6 +37,7 @@ PARQUET_SCHEMA = pa.schema(
         ("warnings", pa.list_(pa.string())),
         ("model_version", pa.string()),
         ("signals", pa.list_(pa.string())),
+        ("top_sentence", pa.string()),
         ("error", pa.string()),
     ]
 )

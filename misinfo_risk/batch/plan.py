@@ -13,7 +13,8 @@ from misinfo_risk.batch.output import output_format
 from misinfo_risk.batch.state import RunState, StateMismatch, atomic_write
 from model.scorer import Scorer
 
-MANIFEST_VERSION = 2  # 2: rows gained assessed, reason, language, genre, warnings; the genre model joined the identity
+MANIFEST_VERSION = 3  # 2: rows gained assessed, reason, language, genre, warnings; the genre model joined the identity
+# 3: rows gained top_sentence
 
 
 class UsageError(ValueError):

@@ -33,10 +33,14 @@ ROW_FIELDS = (
     "warnings",
     "model_version",
     "signals",
+    "top_sentence",
     "error",
 )
 """`assessed` is false (and `score`, `level` empty) when the model cannot read the article, `reason` says why;
-all three are empty on an error row. `warnings` holds warning codes, `signals` the fired signal names."""
+all three are empty on an error row. `warnings` holds warning codes, `signals` the fired signal names,
+`top_sentence` the sentence (or title) that raised the risk most, cut to TOP_SENTENCE_CHARS."""
+
+TOP_SENTENCE_CHARS = 300
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,7 @@ def scored_row(item: RawItem, article: Article, result: RiskAssessment) -> dict[
         "warnings": [w.code for w in result.warnings],
         "model_version": result.model_version,
         "signals": [signal.name for signal in result.signals],
+        "top_sentence": next((s.quote(article, TOP_SENTENCE_CHARS) for s in result.riskiest_sentences(1)), None),
         "error": None,
     }
 
@@ -118,6 +123,7 @@ def error_row(item: RawItem, error: str) -> dict[str, Any]:
         "warnings": [],
         "model_version": None,
         "signals": [],
+        "top_sentence": None,
         "error": _text_or_none(error),
     }
 

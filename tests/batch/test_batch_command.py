@@ -31,6 +31,7 @@ ROW_KEYS = [
     "warnings",
     "model_version",
     "signals",
+    "top_sentence",
     "error",
 ]
 
@@ -100,11 +101,14 @@ def test_every_input_format_scored_in_order_with_errors_in_place(
     # product rounds a 1-row batch differently from a 4-row one).
     written = [article(6), article(7), {"id": "a10", "text": article(10)["text"]}]
     expected = {a["id"]: scorer.score(parse_article(a)) for a in written}
+    written_by_id = {a["id"]: a for a in written}
     for row in rows:
         if row["id"] in expected:
             result = expected[row["id"]]
             assert row["score"] == pytest.approx(result.score, rel=1e-12, abs=1e-15)
             assert (row["level"], row["signals"]) == (result.level, [s.name for s in result.signals])
+            top = result.riskiest_sentences(1)
+            assert row["top_sentence"] == (top[0].quote(parse_article(written_by_id[row["id"]]), 300) if top else None)
     assert rows[0]["id"] == "a0" and rows[0]["url"] == "https://news.example/0" and rows[0]["title"] == "Headline 0!!!"
     assert "17 items" in err and "errors: 5" in err and "articles/s" in err
     assert not (tmp_path / "results.jsonl.partial").exists()

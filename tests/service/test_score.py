@@ -46,6 +46,20 @@ def test_evidence_spans_index_the_text_as_sent(client: TestClient) -> None:
             assert section[ev["start"] : ev["end"]] == ev["text"]
 
 
+def test_sentence_spans_index_the_text_as_sent_and_are_documented(client: TestClient) -> None:
+    body = client.post("/v1/score", json=SENSATIONAL).json()
+    assert {s["section"] for s in body["sentences"]} == {"title", "text"}
+    for sentence in body["sentences"]:
+        assert set(sentence) == {"section", "start", "end", "contribution"}
+        source = SENSATIONAL["text"] if sentence["section"] == "text" else SENSATIONAL["title"]
+        assert source[sentence["start"] : sentence["end"]].strip() == source[sentence["start"] : sentence["end"]] != ""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "SentenceContribution" in schemas and "sentences" in schemas["RiskAssessment"]["properties"]
+    example = spec["paths"]["/v1/score"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
+    assert example["assessed"]["value"]["sentences"][0]["section"] == "title"
+
+
 def test_unknown_fields_are_ignored(client: TestClient) -> None:
     plain = client.post("/v1/score", json={"text": "The council voted on Tuesday."}).json()
     extra = client.post("/v1/score", json={"text": "The council voted on Tuesday.", "author": "x", "tags": [1, 2]}).json()
@@ -95,9 +109,9 @@ def test_single_articles_go_to_the_pool_while_several_clients_are_active(pool_cl
     sizes: list[int] = []
     original = state.pool.submit
 
-    def counting_submit(items: list[object], start: int) -> object:
+    def counting_submit(items: list[object], start: int, *rest: object) -> object:
         sizes.append(len(items))
-        return original(items, start)
+        return original(items, start, *rest)
 
     body = [json.dumps({"text": "The council voted on Tuesday."}).encode()]
     headers = [("content-type", "application/json")]
