@@ -90,3 +90,12 @@ def test_gate_names_a_missing_file(tiny_artifact: Path, tmp_path: Path, capsys: 
 
     assert cli_main(["evaluate", "--data-root", str(tmp_path), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_gate_reads_a_null_in_the_card_as_the_nan_it_stored() -> None:
+    """JSON has no NaN: the card stores a one-class set's ROC AUC as null, and a fresh evaluation gives nan."""
+    from training.check import _diff
+
+    assert list(_diff("x", {"roc_auc": None}, {"roc_auc": float("nan")})) == []
+    assert list(_diff("x", {"roc_auc": None}, {"roc_auc": 0.5})) == ["x.roc_auc: card None, now 0.5"]
+    assert list(_diff("x", {"roc_auc": 0.5}, {"roc_auc": float("nan")})) == ["x.roc_auc: card 0.5, now nan"]
