@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.errors import ArtifactError, InvalidArticle
+from model.errors import ArtifactError, BaseRateError, InvalidArticle
 from model.types import MAX_ARTICLE_CHARS, Article, RiskAssessment
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_ARTIFACT = 0, 1, 2, 3
@@ -58,8 +58,16 @@ def render_pretty(result: RiskAssessment, article: Article | None = None) -> str
                 f"Reason: {result.reason}. No risk score is given for text the model cannot read; that is not a low risk.",
             ]
         )
-    lines = [
-        f"Risk: {result.level.upper()} ({result.score:.2f})   model {result.model_version}",
+    calibrated = result.score_calibrated
+    if calibrated is not None and result.base_rate is not None and result.score != calibrated:
+        lines = [
+            f"Risk: {result.level.upper()} ({result.score:.2f} at a base rate of {result.base_rate:.1%}; "
+            f"{calibrated:.2f} as calibrated)   model {result.model_version}",
+            "The score is re-expressed for that share of misleading articles; the level is read from the calibrated score.",
+        ]
+    else:
+        lines = [f"Risk: {result.level.upper()} ({result.score:.2f})   model {result.model_version}"]
+    lines += [
         "A triage score, not a verdict: it says how much this reads like known fake or misleading news.",
     ]
     if result.language is not None:
@@ -98,7 +106,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from model.types import parse_article
 
     article = parse_article(_read_input(args), max_chars=args.max_chars)
-    result = load_scorer(args.artifact).score(article)
+    result = load_scorer(args.artifact).score(article, base_rate=args.base_rate)
     sys.stdout.write((render_pretty(result, article) if args.pretty else result.model_dump_json(indent=2)) + "\n")
     return EXIT_OK
 
@@ -138,6 +146,17 @@ def _check_reading(root: Path, *, retrain: bool) -> list[str]:
     return problems
 
 
+def base_rate(value: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 < number < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 (exclusive), e.g. 0.05, not {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="misinfo-risk", description="Misinformation-risk triage scoring for news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--pretty", action="store_true", help="a readable summary instead of JSON")
     score.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
     score.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest text accepted")
+    score.add_argument(
+        "--base-rate",
+        type=base_rate,
+        metavar="P",
+        help="the share of misleading articles where this one comes from, e.g. 0.05: the score is re-expressed for it "
+        "by Bayes' rule (the level stays that of the calibrated score); needs a model card with a prevalence",
+    )
 
     sub.add_parser("train", help="rebuild an artifact from labelled data (see `misinfo-risk train --help`)", add_help=False)
 
@@ -184,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArtifactError as exc:
         sys.stderr.write(f"misinfo-risk: {exc}\n")
         return EXIT_ARTIFACT
+    except BaseRateError as exc:
+        sys.stderr.write(f"misinfo-risk: --base-rate: {exc}\n")
+        return EXIT_INVALID
 
 
 def _delegate(command: str, rest: list[str]) -> int:

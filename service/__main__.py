@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.errors import ArtifactError
+from model.errors import ArtifactError, BaseRateError
 from service.settings import ROOT_ENV, Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
@@ -41,6 +41,7 @@ _OPTIONS = {
     "artifact": "artifact_path",
     "pool_workers": "pool_workers",
     "log_level": "log_level",
+    "base_rate": "base_rate",
 }
 
 
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--artifact", help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)")
     parser.add_argument("--pool-workers", help="scoring processes per worker (RISK_POOL_WORKERS, default: one per CPU; 0: none)")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="RISK_LOG_LEVEL, default info")
+    parser.add_argument(
+        "--base-rate",
+        help="share of misleading articles among those scored, e.g. 0.05: scores are re-expressed for it by Bayes' rule "
+        "(RISK_BASE_RATE, default: the training share; a request's ?base_rate= overrides it)",
+    )
     return parser
 
 
@@ -134,10 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from model.scorer import load_scorer
 
-        load_scorer(settings.artifact_path)  # fail here, once, rather than in every worker
+        scorer = load_scorer(settings.artifact_path)  # fail here, once, rather than in every worker
     except ArtifactError as exc:
         sys.stderr.write(f"misinfo-risk serve: cannot start: {exc}\n")
         return EXIT_ARTIFACT
+    try:
+        scorer.base_rate_shift(settings.base_rate)
+    except BaseRateError as exc:
+        sys.stderr.write(f"misinfo-risk serve: invalid settings: base rate {settings.base_rate}: {exc}\n")
+        return EXIT_USAGE
 
     import uvicorn
 

@@ -17,15 +17,42 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
+from model.errors import BaseRateError
 from service import metrics
-from service.errors import Problem, item_error, stream_error
+from service.errors import FieldError, Problem, item_error, stream_error
 from service.pool import ChunkFailed, PoolError, WorkerLost
 from service.scoring import ChunkResult, Outcome, Rejected, Scored
 from service.state import ServiceState
 
 logger = logging.getLogger("misinfo_risk.batching")
 IN_FLIGHT_PER_PROCESS = 2
+
+
+def base_rate_of(request: Request, state: ServiceState) -> float | None:
+    """The base rate to express scores at: the request's `base_rate` query parameter, else the setting.
+
+    A 422 problem when the parameter is not a number strictly between 0 and 1, a 409 when the loaded
+    model's card records no prevalence to convert from. Checked before the body is read.
+    """
+    if not request.scope.get("query_string"):
+        return state.settings.base_rate
+    raw = request.query_params.get("base_rate")
+    if raw is None:
+        return state.settings.base_rate
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value < 1.0:  # also refuses nan and inf
+        message = f"must be a number between 0 and 1 (exclusive), e.g. 0.05, not {raw!r}"
+        raise Problem(422, "invalid-request", f"base_rate: {message}", [FieldError("base_rate", "invalid", message)])
+    try:
+        state.scorer.base_rate_shift(value)
+    except BaseRateError as exc:
+        raise Problem(409, "base-rate-unavailable", f"base_rate={raw}: {exc}; omit base_rate.") from exc
+    return value
 
 
 def scoring_problem(exc: PoolError) -> Problem:
@@ -50,7 +77,11 @@ _END = object()
 
 
 async def score_chunks(
-    state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, chunk_size: int | None = None
+    state: ServiceState,
+    blocks: AsyncIterable[Sequence[Any]] | Sequence[Any],
+    *,
+    chunk_size: int | None = None,
+    base_rate: float | None = None,
 ) -> AsyncIterator[ChunkResult]:
     """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
 
@@ -58,7 +89,7 @@ async def score_chunks(
     scored without waiting for more input), with at most two chunks per scoring process in
     flight; results are yielded as soon as they and every earlier chunk are done. Raises
     PoolError (see `scoring_problem`) if a chunk cannot be scored, and whatever reading the
-    blocks raises (e.g. ClientDisconnect).
+    blocks raises (e.g. ClientDisconnect). Scores are expressed at `base_rate` (see `base_rate_of`).
     """
     if isinstance(blocks, Sequence):
         size = chunk_size or _even_chunk(len(blocks), state)
@@ -75,7 +106,7 @@ async def score_chunks(
                 for begin in range(0, len(block), size):
                     chunk = block[begin : begin + size]
                     await slots.acquire()
-                    queue.put_nowait(state.submit(chunk, submitted))
+                    queue.put_nowait(state.submit(chunk, submitted, base_rate))
                     submitted += len(chunk)
         except Exception as exc:  # handed to the consumer, which re-raises it in order
             queue.put_nowait(exc)
@@ -103,14 +134,16 @@ def _even_chunk(n: int, state: ServiceState) -> int:
     return max(1, min(state.settings.chunk_size, math.ceil(n / state.parallelism)))
 
 
-async def score_batch(state: ServiceState, items: Sequence[Any], *, endpoint: str) -> list[Outcome]:
+async def score_batch(
+    state: ServiceState, items: Sequence[Any], *, endpoint: str, base_rate: float | None = None
+) -> list[Outcome]:
     """Score items (decoded article objects) on every core; outcomes in order; metrics recorded.
 
     For service/feeds.py. Raises PoolError (turn it into a response with `scoring_problem`).
     """
     metrics.record_batch_size(endpoint, len(items))
     outcomes: list[Outcome] = []
-    async for result in score_chunks(state, items):
+    async for result in score_chunks(state, items, base_rate=base_rate):
         metrics.record_outcomes(endpoint, result)
         outcomes.extend(result.outcomes)
     return outcomes

@@ -37,6 +37,7 @@ TITLES: dict[str, str] = {
     "invalid-batch": "Invalid batch",
     "invalid-request": "Invalid request",
     "too-many-items": "Too many items",
+    "base-rate-unavailable": "Base rate unavailable",
     "content-too-large": "Content too large",
     "unsupported-media-type": "Unsupported media type",
     "unauthorized": "Unauthorized",

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from ingest.feeds import FeedError, feed_articles
 from service import schemas
 from service.auth import SECURITY
-from service.batching import batch_body, score_batch, scoring_problem
+from service.batching import base_rate_of, batch_body, score_batch, scoring_problem
 from service.bodies import JSON, read_body
 from service.deps import authorized_state
 from service.errors import FieldError, Problem, unsupported_media_type
@@ -47,6 +47,7 @@ FEED_DOCS: dict[str, Any] = {
             "content": {t: {"schema": {"type": "string", "format": "xml"}, "example": _EXAMPLE_RSS} for t in FEED_TYPES},
         },
         "security": SECURITY,
+        "parameters": [schemas.BASE_RATE_PARAMETER],
     },
     "responses": {
         200: {
@@ -54,7 +55,7 @@ FEED_DOCS: dict[str, Any] = {
             "or an error object in the place of an entry that cannot be scored (e.g. no text).",
             "content": {"application/json": {"schema": schemas.ref("BatchResult")}},
         },
-        **schemas.problem_responses(401, 413, 415, 422, 503),
+        **schemas.problem_responses(401, 409, 413, 415, 422, 503),
     },
 }
 
@@ -80,6 +81,7 @@ async def score_feed(request: Request) -> Response:
     state = authorized_state(request)
     _media_type(request)
     settings = state.settings
+    base_rate = base_rate_of(request, state)
     body = await read_body(request, settings.max_batch_body_bytes)
     try:
         # feedparser is CPU-bound: keep the event loop free for other requests
@@ -89,7 +91,7 @@ async def score_feed(request: Request) -> Response:
     if len(items) > settings.max_batch_items:
         raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
     try:
-        outcomes = await score_batch(state, items, endpoint="feed")
+        outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
     except PoolError as exc:
         raise scoring_problem(exc) from exc
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)

@@ -10,6 +10,7 @@ cheap enough to send single articles through it as well.
     >>> pool = ScoringPool(size=2, artifact_path=None, max_chars=200_000)   # doctest: +SKIP
     >>> await pool.start()                                                  # doctest: +SKIP
     >>> result = await pool.submit([{"text": "..."}], start=0)              # doctest: +SKIP
+    >>> result = await pool.submit([{"text": "..."}], 0, base_rate=0.05)    # doctest: +SKIP
     >>> await pool.close()                                                  # doctest: +SKIP
 
 A child that dies fails only its own pending chunks (`WorkerLost`) and is replaced in the
@@ -113,13 +114,16 @@ class ScoringPool:
             await self.close()
             raise PoolStartError(f"scoring process failed to start: {errors[0]}") from errors[0]
 
-    def submit(self, items: Sequence[Any], start: int) -> asyncio.Future[ChunkResult]:
-        """Send a chunk to the least-busy process; the future resolves to its `ChunkResult`."""
+    def submit(self, items: Sequence[Any], start: int, base_rate: float | None = None) -> asyncio.Future[ChunkResult]:
+        """Send a chunk to the least-busy process; the future resolves to its `ChunkResult`.
+
+        `base_rate`: express the scores at this share of misleading articles (None: the training share).
+        """
         candidates = [c for c in self._children if c is not None and c.alive]
         if not candidates:
             raise PoolUnavailable("no scoring process is alive")
         child = min(candidates, key=lambda c: len(c.pending))
-        return child.send(pickle.dumps((list(items), start), protocol=pickle.HIGHEST_PROTOCOL))
+        return child.send(pickle.dumps((list(items), start, base_rate), protocol=pickle.HIGHEST_PROTOCOL))
 
     async def close(self, timeout: float = 10.0) -> None:
         """Let each process finish what it was sent, then stop it (killed after `timeout`)."""

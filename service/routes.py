@@ -14,7 +14,15 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from service import metrics, schemas
-from service.batching import batch_body, ndjson_lines, score_batch, score_chunks, scoring_problem, stream_error_line
+from service.batching import (
+    base_rate_of,
+    batch_body,
+    ndjson_lines,
+    score_batch,
+    score_chunks,
+    scoring_problem,
+    stream_error_line,
+)
 from service.bodies import (
     JSON,
     JSON_TYPES,
@@ -41,9 +49,10 @@ async def score_article(request: Request) -> Response:
     """Score one article: risk score, level, the signals that fired with evidence spans, top terms."""
     state = authorized_state(request)
     require_media_type(request, JSON_TYPES)
+    base_rate = base_rate_of(request, state)
     item = decode_json(await read_body(request, state.settings.max_body_bytes))
     try:
-        result = await state.score_one(item, request.scope.get("client"))
+        result = await state.score_one(item, request.scope.get("client"), base_rate)
     except PoolError as exc:
         raise scoring_problem(exc) from exc
     outcome = result.outcomes[0]
@@ -79,9 +88,10 @@ async def score_articles(request: Request) -> Response:
     state = authorized_state(request)
     kind = require_media_type(request, JSON_TYPES + NDJSON_TYPES, shown=(JSON, NDJSON))
     settings = state.settings
+    base_rate = base_rate_of(request, state)
     if kind != JSON:
         lines = NdjsonLines(request, max_line_bytes=settings.max_body_bytes, max_items=settings.max_stream_items)
-        return _stream(state, lines, lines)
+        return _stream(state, lines, lines, base_rate)
     items = decode_json(await read_body(request, settings.max_batch_body_bytes))
     if not isinstance(items, list):
         detail = f"The body must be a JSON array of article objects, not {type(items).__name__}."
@@ -93,21 +103,21 @@ async def score_articles(request: Request) -> Response:
             f"The batch has {len(items):,} items; the limit is {settings.max_batch_items:,}. Split it, or stream it as NDJSON.",
         )
     if wants_ndjson(request):
-        return _stream(state, items, None)
+        return _stream(state, items, None, base_rate)
     try:
-        outcomes = await score_batch(state, items, endpoint="batch")
+        outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
     except PoolError as exc:
         raise scoring_problem(exc) from exc
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
 
 
-def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None) -> Response:
+def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_rate: float | None) -> Response:
     """Stream NDJSON results for `blocks` of items; `lines` reports NDJSON input overflow."""
 
     async def produce(spool: Spool) -> None:
         count = 0
         try:
-            async for result in score_chunks(state, blocks):
+            async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
                 spool.put(ndjson_lines(result.outcomes))

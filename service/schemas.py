@@ -193,6 +193,11 @@ EXAMPLE_ITEM_ERROR = {
 
 _PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
     401: ("unauthorized", "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."),
+    409: (
+        "base-rate-unavailable",
+        "base_rate=0.05: model risk-v1 does not record the base rate its score is calibrated at (its model card has no "
+        "prevalence), so the score cannot be re-expressed at another base rate; omit base_rate.",
+    ),
     413: ("content-too-large", "The request body is larger than the limit of 2,097,152 bytes."),
     415: ("unsupported-media-type", "Content-Type 'text/plain' is not accepted here; send application/json (UTF-8)."),
     422: ("invalid-article", "text: must contain non-whitespace characters"),
@@ -222,6 +227,20 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+BASE_RATE_PARAMETER: dict[str, Any] = {
+    "name": "base_rate",
+    "in": "query",
+    "required": False,
+    "description": "The share of misleading articles among those you score, e.g. 0.05. Scores are re-expressed for it "
+    "by Bayes' rule from the share the model was trained on (the model card's `prevalence`): logit(score) = "
+    "logit(score_calibrated) + logit(base_rate) - logit(prevalence). The level stays that of the calibrated score. "
+    "Default: the service's RISK_BASE_RATE, else the training share. 422 outside (0, 1); 409 if the model card has "
+    "no prevalence.",
+    "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "example": 0.05,
+}
+
+
 def json_body(
     schema: dict[str, Any],
     examples: dict[str, Any],
@@ -237,7 +256,7 @@ def json_body(
 SCORE_DOCS: dict[str, Any] = {
     "summary": "Score one article",
     "openapi_extra": json_body(ref("Article"), {"sensational": EXAMPLE_ARTICLE, "calm": EXAMPLE_CALM_ARTICLE})
-    | {"security": SECURITY},
+    | {"security": SECURITY, "parameters": [BASE_RATE_PARAMETER]},
     "responses": {
         200: {
             "description": "The assessment. An article the model cannot read (another language, no readable text) is a "
@@ -252,7 +271,7 @@ SCORE_DOCS: dict[str, Any] = {
                 }
             },
         },
-        **problem_responses(401, 413, 415, 422, 503),
+        **problem_responses(401, 409, 413, 415, 422, 503),
     },
 }
 
@@ -270,7 +289,7 @@ BATCH_DOCS: dict[str, Any] = {
             }
         },
     )
-    | {"security": SECURITY},
+    | {"security": SECURITY, "parameters": [BASE_RATE_PARAMETER]},
     "responses": {
         200: {
             "description": "One result per item, in order: an assessment, or an error object in the place of an invalid item. "
@@ -292,7 +311,7 @@ BATCH_DOCS: dict[str, Any] = {
                 },
             },
         },
-        **problem_responses(401, 413, 415, 422, 503),
+        **problem_responses(401, 409, 413, 415, 422, 503),
     },
 }
 
@@ -314,6 +333,11 @@ gets `assessed: false`, a machine-readable `reason` and a sentence in `reason_de
 `score` and `level`: no number is made up. It is a normal 200 result, not an error. Response
 schema 2.0: `score` and `level` may be null (they never were in 1.x); new fields `assessed`,
 `reason`, `reason_detail`, `language`, `genre`, `warnings`.
+
+**Base rate.** Scores are calibrated at the share of misleading articles in the training data (the
+model card's `prevalence`). Send `?base_rate=0.05` (or set `RISK_BASE_RATE`) to have them re-expressed
+for your own share by Bayes' rule; `score_calibrated` keeps the model's own score, from which `level`
+is read, and `base_rate` says which share `score` assumes.
 
 Errors are RFC 9457 `application/problem+json`. Unknown article fields are ignored. When API keys
 are configured, everything under `/v1` needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.

@@ -97,7 +97,7 @@ def _scored(assessment: RiskAssessment) -> Scored:
     return Scored(
         json=assessment.__pydantic_serializer__.to_json(assessment),
         level=assessment.level,
-        score=assessment.score,
+        score=assessment.score_calibrated,  # metrics compare it with the training baseline, whatever the base rate
         signals=tuple(s.name for s in assessment.signals),
         reason=assessment.reason,
         genre=assessment.genre.label if assessment.genre is not None else None,
@@ -106,15 +106,18 @@ def _scored(assessment: RiskAssessment) -> Scored:
     )
 
 
-def score_items(scorer: Scorer, items: Sequence[Any], *, start: int = 0, max_chars: int) -> ChunkResult:
+def score_items(
+    scorer: Scorer, items: Sequence[Any], *, start: int = 0, max_chars: int, base_rate: float | None = None
+) -> ChunkResult:
     """Validate and score `items` (decoded JSON values, raw JSON bytes or `Rejected` placeholders).
 
     Invalid items become `Rejected` with their absolute position (`start + i`); the valid ones are
-    scored in one vectorised call. Never raises for bad input.
+    scored in one vectorised call, their scores expressed at `base_rate` (None: the training share;
+    the caller has checked it, see Scorer.base_rate_shift). Never raises for bad input.
     """
     began = time.perf_counter()
     parsed = [_parse(item, start + i, max_chars) for i, item in enumerate(items)]
     articles = [p for p in parsed if isinstance(p, Article)]
-    assessments = iter(scorer.score_many(articles))
+    assessments = iter(scorer.score_many(articles, base_rate=base_rate))
     outcomes: list[Outcome] = [_scored(next(assessments)) if isinstance(p, Article) else p for p in parsed]
     return ChunkResult(outcomes, time.perf_counter() - began)

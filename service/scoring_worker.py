@@ -56,9 +56,10 @@ def serve(scorer_path: Path | None, max_chars: int, inp: IO[bytes], out: IO[byte
         return 3
     write_frame(out, ("ready", {"pid": os.getpid(), "model_version": scorer.version}))
     while (frame := read_frame(inp)) is not None:
-        items, start = frame
+        items, start, base_rate = frame
         try:
-            reply: tuple[str, Any] = ("result", score_items(scorer, items, start=start, max_chars=max_chars))
+            result = score_items(scorer, items, start=start, max_chars=max_chars, base_rate=base_rate)
+            reply: tuple[str, Any] = ("result", result)
         except Exception:  # a bug in scoring: report it for this chunk and keep serving the others
             reply = ("failed", traceback.format_exc(limit=5))
         write_frame(out, reply)

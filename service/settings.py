@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(default=MAX_ARTICLE_CHARS, ge=1)
     """Longest article `text` accepted, in characters."""
 
+    base_rate: float | None = Field(default=None, gt=0.0, lt=1.0)
+    """Share of misleading articles among those this service scores: scores are re-expressed for it by
+    Bayes' rule (levels stay those of the calibrated score). Unset: the training share (the model card's
+    prevalence). A request's `base_rate` query parameter overrides it. Needs a card with a prevalence."""
+
     stream_memory_bytes: int = Field(default=8 * MiB, ge=0)
     """Streamed results a slow reader may leave in memory before they are buffered in a temporary file."""
 

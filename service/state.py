@@ -60,6 +60,7 @@ class ServiceState:
         pool_started = asyncio.ensure_future(pool.start() if pool is not None else asyncio.sleep(0))
         try:
             scorer = await loop.run_in_executor(None, load_scorer, settings.artifact_path)
+            scorer.base_rate_shift(settings.base_rate)  # BaseRateError when the card has no prevalence
             warmup = score_items(scorer, [WARMUP_ARTICLE], max_chars=settings.max_article_chars)
             if not isinstance(warmup.outcomes[0], Scored):
                 raise RuntimeError(f"the warm-up article was not scored: {warmup.outcomes[0]}")
@@ -95,17 +96,22 @@ class ServiceState:
         """How many chunks can be scored at once."""
         return max(1, self.pool.alive) if self.pool is not None else 1
 
-    def submit(self, items: Sequence[Any], start: int = 0) -> asyncio.Future[ChunkResult]:
-        """Score a chunk in the background; the future resolves to its ChunkResult (in order)."""
+    def submit(self, items: Sequence[Any], start: int = 0, base_rate: float | None = None) -> asyncio.Future[ChunkResult]:
+        """Score a chunk in the background; the future resolves to its ChunkResult (in order).
+
+        `base_rate`: the share of misleading articles to express the scores at (checked by the caller).
+        """
         if self.pool is not None:
             try:
-                return self.pool.submit(items, start)
+                return self.pool.submit(items, start, base_rate)
             except PoolUnavailable:
                 logger.warning("no scoring process alive; scoring in the web worker")
-        run = functools.partial(score_items, self.scorer, items, start=start, max_chars=self.settings.max_article_chars)
+        run = functools.partial(
+            score_items, self.scorer, items, start=start, max_chars=self.settings.max_article_chars, base_rate=base_rate
+        )
         return asyncio.get_running_loop().run_in_executor(None, run)
 
-    async def score_one(self, item: Any, client: object = None) -> ChunkResult:
+    async def score_one(self, item: Any, client: object = None, base_rate: float | None = None) -> ChunkResult:
         """Score one decoded article object (a ChunkResult with one outcome) for `client` (its address).
 
         While this worker serves a single client, a short article is scored right here on the
@@ -117,8 +123,8 @@ class ServiceState:
         batches and feeds only).
         """
         if _is_short(item) and (self.pool is None or self.workers_fill_cores or not self._concurrent(client)):
-            return score_items(self.scorer, [item], max_chars=self.settings.max_article_chars)
-        return await self.submit([item])
+            return score_items(self.scorer, [item], max_chars=self.settings.max_article_chars, base_rate=base_rate)
+        return await self.submit([item], base_rate=base_rate)
 
     def _concurrent(self, client: object) -> bool:
         now = time.monotonic()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 CLI = [sys.executable, "-m", "misinfo_risk"]
 
@@ -53,6 +56,30 @@ def test_pretty_quotes_the_riskiest_sentences(tiny_artifact: Path) -> None:
     assert all(line.lstrip()[0] == "+" and line.rstrip().endswith('"') for line in lines)
     assert any("Insiders say the cure WORKS!!!" in line for line in lines)
     assert all(len(line) < 130 for line in lines)  # long sentences are cut
+
+
+def test_base_rate_option(tiny_artifact: Path, tmp_path: Path) -> None:
+    from tests.model.test_base_rate import copy_with_prevalence
+
+    text = "Insiders say the cure WORKS!!! Share this before it is deleted. The council said nothing on Tuesday."
+    plain = json.loads(run("score", "--artifact", str(tiny_artifact), "--text", text).stdout)
+    out = run("score", "--artifact", str(tiny_artifact), "--base-rate", "0.05", "--text", text)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["base_rate"] == 0.05 and result["score_calibrated"] == plain["score"] and result["level"] == plain["level"]
+    shift = math.log(0.05 / 0.95) - math.log(plain["base_rate"] / (1 - plain["base_rate"]))
+    assert math.log(result["score"] / (1 - result["score"])) == pytest.approx(
+        math.log(plain["score"] / (1 - plain["score"])) + shift
+    )
+    pretty = run("score", "--artifact", str(tiny_artifact), "--base-rate", "0.05", "--pretty", "--text", text)
+    assert f"at a base rate of 5.0%; {plain['score']:.2f} as calibrated" in pretty.stdout.splitlines()[0]
+    bad = run("score", "--artifact", str(tiny_artifact), "--base-rate", "1.5", "--text", text)
+    assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
+    no_prevalence = copy_with_prevalence(tiny_artifact, tmp_path / "artifact", None)
+    refused = run("score", "--artifact", str(no_prevalence), "--base-rate", "0.05", "--text", text)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("misinfo-risk: --base-rate: ") and refused.stderr.count("\n") == 1
+    assert "prevalence" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_bad_input_and_bad_artifact_exit_cleanly(tiny_artifact: Path, tmp_path: Path) -> None:

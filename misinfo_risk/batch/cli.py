@@ -17,7 +17,8 @@ from ingest.sources import FORMATS, ReadOptions
 from misinfo_risk.batch.dask_engine import LocalClusterStarter
 from misinfo_risk.batch.engines import Engine, EngineError, default_workers
 from misinfo_risk.batch.local_engine import LocalEngine
-from model.errors import ArtifactError
+from misinfo_risk.cli import base_rate
+from model.errors import ArtifactError, BaseRateError
 from model.types import MAX_ARTICLE_CHARS
 
 if TYPE_CHECKING:
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--progress", choices=("auto", "bar", "log", "off"), default="auto", help="progress display")
     parser.add_argument("--log-interval", type=float, default=10.0, help="seconds between progress log lines")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run of this output and start again")
+    parser.add_argument(
+        "--base-rate",
+        type=base_rate,
+        metavar="P",
+        help="the share of misleading articles in the inputs, e.g. 0.05: scores are re-expressed for it by Bayes' rule "
+        "(levels stay those of the calibrated score, kept in score_calibrated); needs a model card with a prevalence",
+    )
     return parser
 
 
@@ -71,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--workers must be at least 1", EXIT_USAGE)
     local = cluster = None
     if args.engine == "local":
-        local = LocalEngine(args.artifact, args.max_chars, workers=args.workers)
+        local = LocalEngine(args.artifact, args.max_chars, workers=args.workers, base_rate=args.base_rate)
         local.start()
     elif not args.scheduler:
         cluster = LocalClusterStarter(args.workers or default_workers())
@@ -92,10 +100,13 @@ def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClu
     try:
         job = _job(args)
         scorer = load_scorer(args.artifact)
+        scorer.base_rate_shift(args.base_rate)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except ArtifactError as exc:
         return _fail(str(exc), EXIT_ARTIFACT)
+    except BaseRateError as exc:
+        return _fail(f"--base-rate: {exc}", EXIT_USAGE)
     state = RunState(job.output)
     try:
         with _sigterm_as_interrupt():
@@ -120,7 +131,7 @@ def _job(args: argparse.Namespace) -> Job:
     options = ReadOptions(columns=columns, delimiter=args.delimiter, max_feed_bytes=args.max_feed_bytes)
     return build_job(
         args.inputs, args.output, fmt=args.format, options=options,
-        chunk_size=args.chunk_size, max_chars=args.max_chars, fetch_timeout=args.timeout,
+        chunk_size=args.chunk_size, max_chars=args.max_chars, fetch_timeout=args.timeout, base_rate=args.base_rate,
     )  # fmt: skip
 
 
@@ -150,7 +161,13 @@ def _run(
         from misinfo_risk.batch.dask_engine import DaskEngine
 
         engine = DaskEngine(
-            scorer, job.max_chars, scheduler=args.scheduler, workers=args.workers, artifact=args.artifact, starter=cluster
+            scorer,
+            job.max_chars,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            artifact=args.artifact,
+            starter=cluster,
+            base_rate=job.base_rate,
         )
     outcome = run_job(job, state, sources, engine, progress_mode=args.progress, log_interval=args.log_interval)
     sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.scoring_seconds, outcome.total_seconds))

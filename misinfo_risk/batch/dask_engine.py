@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 SCATTER_ABOVE_BYTES = 8 * 1024 * 1024  # Dask warns about task graphs over 10 MB: larger chunks are scattered
 
 
-def score_pickled_chunk(scorer: Scorer, payload: bytes, max_chars: int) -> bytes:
+def score_pickled_chunk(scorer: Scorer, payload: bytes, max_chars: int, base_rate: float | None = None) -> bytes:
     """The task run on a worker: a pickled list of items in, JSON Lines rows out."""
     from misinfo_risk.batch.rows import score_chunk
 
-    return score_chunk(scorer, pickle.loads(payload), max_chars)
+    return score_chunk(scorer, pickle.loads(payload), max_chars, base_rate)
 
 
 LOCAL_CLUSTER_CONFIG = {
@@ -97,7 +97,9 @@ class LocalClusterStarter:
 _LOADED: dict[tuple[str | None, str], Scorer] = {}
 
 
-def score_with_artifact(artifact: str | None, pipeline_sha256: str, payload: bytes, max_chars: int) -> bytes:
+def score_with_artifact(
+    artifact: str | None, pipeline_sha256: str, payload: bytes, max_chars: int, base_rate: float | None = None
+) -> bytes:
     """The task on a LocalCluster worker: the scorer is loaded from the artifact on this machine, once per process.
 
     Loading in the worker (instead of receiving the scorer from the client) lets the workers
@@ -115,7 +117,7 @@ def score_with_artifact(artifact: str | None, pipeline_sha256: str, payload: byt
             raise RuntimeError(f"the artifact at {artifact or 'the shipped path'} changed during the run")
         _LOADED.clear()
         _LOADED[key] = scorer
-    return score_chunk(scorer, pickle.loads(payload), max_chars)
+    return score_chunk(scorer, pickle.loads(payload), max_chars, base_rate)
 
 
 class DaskEngine:
@@ -137,8 +139,10 @@ class DaskEngine:
         workers: int | None = None,
         artifact: Path | None = None,
         starter: LocalClusterStarter | None = None,
+        base_rate: float | None = None,
     ) -> None:
         self.scorer = scorer
+        self.base_rate = base_rate
         self.artifact = artifact
         self._starter = starter
         self.max_chars = max_chars
@@ -215,10 +219,10 @@ class DaskEngine:
 
     def _submit(self, client: Any, payload: Any) -> Any:
         if self._scattered_scorer is not None:
-            return client.submit(score_pickled_chunk, self._scattered_scorer, payload, self.max_chars, pure=False)
+            return client.submit(score_pickled_chunk, self._scattered_scorer, payload, self.max_chars, self.base_rate, pure=False)
         artifact = None if self.artifact is None else str(self.artifact.resolve())
         sha = self.scorer.card.pipeline_sha256
-        return client.submit(score_with_artifact, artifact, sha, payload, self.max_chars, pure=False)
+        return client.submit(score_with_artifact, artifact, sha, payload, self.max_chars, self.base_rate, pure=False)
 
 
 def _result(future: Any) -> bytes:

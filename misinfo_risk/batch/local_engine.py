@@ -61,19 +61,20 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
         pass
 
 
-def _score_in_worker(items: Sequence[RawItem], max_chars: int) -> bytes:
+def _score_in_worker(items: Sequence[RawItem], max_chars: int, base_rate: float | None) -> bytes:
     from misinfo_risk.batch.rows import score_chunk
 
     assert _WORKER_SCORER is not None, "worker initializer did not run"
-    return score_chunk(_WORKER_SCORER, items, max_chars)
+    return score_chunk(_WORKER_SCORER, items, max_chars, base_rate)
 
 
 class LocalEngine:
     """A process pool on this machine; each worker loads the artifact once and scores whole chunks."""
 
-    def __init__(self, artifact: Path | None, max_chars: int, workers: int | None = None) -> None:
+    def __init__(self, artifact: Path | None, max_chars: int, workers: int | None = None, base_rate: float | None = None) -> None:
         self.artifact = artifact
         self.max_chars = max_chars
+        self.base_rate = base_rate
         self.workers = workers or default_workers()
         self._pool: ProcessPoolExecutor | None = None
         self._starter: threading.Thread | None = None
@@ -121,7 +122,7 @@ class LocalEngine:
         try:
             while True:
                 for index, items in take(chunks, limit - len(pending)):
-                    pending[pool.submit(_score_in_worker, items, self.max_chars)] = index
+                    pending[pool.submit(_score_in_worker, items, self.max_chars, self.base_rate)] = index
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

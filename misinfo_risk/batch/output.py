@@ -32,6 +32,8 @@ PARQUET_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("score", pa.float64()),
         ("level", pa.string()),
+        ("score_calibrated", pa.float64()),
+        ("base_rate", pa.float64()),
         ("language", pa.string()),
         ("genre", pa.string()),
         ("warnings", pa.list_(pa.string())),
@@ -115,7 +117,7 @@ def _csv_cell(name: str, value: Any) -> str:
         return SIGNAL_SEPARATOR.join(value)
     if name == "assessed":
         return "true" if value else "false"
-    if name == "score":
+    if name in ("score", "score_calibrated", "base_rate"):
         return repr(float(value))
     return str(value)
 

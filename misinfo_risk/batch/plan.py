@@ -14,7 +14,7 @@ from misinfo_risk.batch.state import RunState, StateMismatch, atomic_write
 from model.scorer import Scorer
 
 MANIFEST_VERSION = 3  # 2: rows gained assessed, reason, language, genre, warnings; the genre model joined the identity
-# 3: rows gained top_sentence
+# 3: rows gained score_calibrated, base_rate and top_sentence; the base rate joined the identity
 
 
 class UsageError(ValueError):
@@ -33,6 +33,7 @@ class Job:
     chunk_size: int
     max_chars: int
     fetch_timeout: float
+    base_rate: float | None = None
 
     def manifest(self, scorer: Scorer) -> dict[str, Any]:
         """What a resumed run must match: inputs (with size and mtime), options and the model identity."""
@@ -45,6 +46,7 @@ class Job:
             "max_feed_bytes": self.options.max_feed_bytes,
             "chunk_size": self.chunk_size,
             "max_chars": self.max_chars,
+            "base_rate": self.base_rate,
             "output_format": self.output_format,
             "model": {"version": scorer.version, "card_sha256": hashlib.sha256(card).hexdigest()},
             "genre_model": scorer.genre_version,
@@ -52,7 +54,15 @@ class Job:
 
 
 def build_job(
-    patterns: list[str], output: Path, *, fmt: str, options: ReadOptions, chunk_size: int, max_chars: int, fetch_timeout: float
+    patterns: list[str],
+    output: Path,
+    *,
+    fmt: str,
+    options: ReadOptions,
+    chunk_size: int,
+    max_chars: int,
+    fetch_timeout: float,
+    base_rate: float | None = None,
 ) -> Job:
     """Expand and check the inputs and the output. Raises UsageError."""
     out_format = output_format(output)
@@ -68,7 +78,7 @@ def build_job(
         formats = [fmt if fmt != "auto" else detect_format(n) for n in names]
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from exc
-    return Job(tuple(names), tuple(formats), output, out_format, options, chunk_size, max_chars, fetch_timeout)
+    return Job(tuple(names), tuple(formats), output, out_format, options, chunk_size, max_chars, fetch_timeout, base_rate)
 
 
 def _fingerprint(name: str, fmt: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ ROW_FIELDS = (
     "reason",
     "score",
     "level",
+    "score_calibrated",
+    "base_rate",
     "language",
     "genre",
     "warnings",
@@ -37,16 +39,21 @@ ROW_FIELDS = (
     "error",
 )
 """`assessed` is false (and `score`, `level` empty) when the model cannot read the article, `reason` says why;
-all three are empty on an error row. `warnings` holds warning codes, `signals` the fired signal names,
-`top_sentence` the sentence (or title) that raised the risk most, cut to TOP_SENTENCE_CHARS."""
+all three are empty on an error row. `score` is expressed at `base_rate` (the --base-rate option, else the
+training share); `score_calibrated` is the model's own score, from which `level` is read. `warnings` holds
+warning codes, `signals` the fired signal names, `top_sentence` the sentence (or title) that raised the risk
+most, cut to TOP_SENTENCE_CHARS."""
 
 TOP_SENTENCE_CHARS = 300
 
 log = logging.getLogger(__name__)
 
 
-def score_items(scorer: Scorer, items: Sequence[RawItem], max_chars: int) -> list[dict[str, Any]]:
-    """One row per item, in order: scored with one vectorised `score_many`, or with its error."""
+def score_items(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_rate: float | None = None) -> list[dict[str, Any]]:
+    """One row per item, in order: scored with one vectorised `score_many`, or with its error.
+
+    `base_rate`: express the scores at this share of misleading articles (checked by the caller).
+    """
     rows: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[tuple[int, Article]] = []
     for i, item in enumerate(items):
@@ -57,29 +64,29 @@ def score_items(scorer: Scorer, items: Sequence[RawItem], max_chars: int) -> lis
             valid.append((i, parse_article(item.fields, max_chars=max_chars)))
         except InvalidArticle as exc:
             rows[i] = error_row(item, f"invalid article: {exc}")
-    for (i, article), result in zip(valid, _score_all(scorer, [a for _, a in valid]), strict=True):
+    for (i, article), result in zip(valid, _score_all(scorer, [a for _, a in valid], base_rate), strict=True):
         rows[i] = scored_row(items[i], article, result) if isinstance(result, RiskAssessment) else error_row(items[i], result)
     return [row for row in rows if row is not None]
 
 
-def score_chunk(scorer: Scorer, items: Sequence[RawItem], max_chars: int) -> bytes:
+def score_chunk(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_rate: float | None = None) -> bytes:
     """The chunk's rows as JSON Lines (module-level so Dask workers can import it)."""
-    return encode_rows(score_items(scorer, items, max_chars))
+    return encode_rows(score_items(scorer, items, max_chars, base_rate))
 
 
 def encode_rows(rows: Sequence[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(row) + b"\n" for row in rows)
 
 
-def _score_all(scorer: Scorer, articles: list[Article]) -> list[RiskAssessment | str]:
+def _score_all(scorer: Scorer, articles: list[Article], base_rate: float | None) -> list[RiskAssessment | str]:
     try:
-        return list(scorer.score_many(articles))
+        return list(scorer.score_many(articles, base_rate=base_rate))
     except Exception:  # noqa: BLE001 - isolate the article that breaks the scorer, score the rest
         log.exception("score_many failed on a chunk; scoring its articles one by one")
     out: list[RiskAssessment | str] = []
     for article in articles:
         try:
-            out.append(scorer.score(article))
+            out.append(scorer.score(article, base_rate=base_rate))
         except Exception as exc:  # noqa: BLE001 - one article's failure must not lose the others
             out.append(f"scoring failed: {type(exc).__name__}: {exc}")
     return out
@@ -96,6 +103,8 @@ def scored_row(item: RawItem, article: Article, result: RiskAssessment) -> dict[
         "reason": result.reason,
         "score": result.score,
         "level": result.level,
+        "score_calibrated": result.score_calibrated,
+        "base_rate": result.base_rate,
         "language": result.language.detected if result.language is not None else None,
         "genre": result.genre.label if result.genre is not None else None,
         "warnings": [w.code for w in result.warnings],
@@ -118,6 +127,8 @@ def error_row(item: RawItem, error: str) -> dict[str, Any]:
         "reason": None,
         "score": None,
         "level": None,
+        "score_calibrated": None,
+        "base_rate": None,
         "language": None,
         "genre": None,
         "warnings": [],

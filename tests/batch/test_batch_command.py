@@ -26,6 +26,8 @@ ROW_KEYS = [
     "reason",
     "score",
     "level",
+    "score_calibrated",
+    "base_rate",
     "language",
     "genre",
     "warnings",
@@ -134,6 +136,8 @@ def _as_csv(row: dict[str, Any]) -> dict[str, str]:
         "warnings": ";".join(row["warnings"]),
         "assessed": "" if row["assessed"] is None else str(row["assessed"]).lower(),
         "score": "" if row["score"] is None else repr(row["score"]),
+        "score_calibrated": "" if row["score_calibrated"] is None else repr(row["score_calibrated"]),
+        "base_rate": "" if row["base_rate"] is None else repr(row["base_rate"]),
     }
 
 
@@ -151,6 +155,29 @@ def test_clean_run_exits_zero_with_log_lines_and_level_counts(
     counts = ", ".join(f"{level} {levels.count(level)}" for level in ("high", "medium", "low"))
     assert f"scored: 30 ({counts})" in err and "errors: 0" in err
     assert pq.read_table(out).column("level").to_pylist() == levels
+
+
+def test_base_rate_option(tmp_path: Path, tiny_artifact: Path, scorer: Scorer, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.model.test_base_rate import copy_with_prevalence
+
+    articles = [article(i) for i in range(5)]
+    source = write_jsonl(tmp_path / "in.jsonl", articles)
+    out = tmp_path / "out.csv"
+    common = [source, "--output", out, "--artifact", tiny_artifact, "--workers", "1", "--progress", "off"]
+    assert batch(capsys, *common, "--base-rate", "0.05")[0] == 0
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row, a in zip(rows, articles, strict=True):
+        expected = scorer.score(parse_article(a), base_rate=0.05)
+        assert float(row["score"]) == pytest.approx(expected.score, rel=1e-12)
+        assert float(row["score_calibrated"]) == pytest.approx(expected.score_calibrated, rel=1e-12)
+        assert (row["base_rate"], row["level"]) == ("0.05", expected.level)
+    with pytest.raises(SystemExit) as usage:  # argparse: usage and the error, exit 2
+        batch(capsys, *common, "--base-rate", "1")
+    assert usage.value.code == 2 and "between 0 and 1" in capsys.readouterr().err
+    no_prevalence = copy_with_prevalence(tiny_artifact, tmp_path / "artifact", None)
+    status, err = batch(capsys, source, "--output", tmp_path / "x.jsonl", "--artifact", no_prevalence, "--base-rate", "0.05")
+    assert status == 2 and err.startswith("misinfo-risk batch: --base-rate: ") and "prevalence" in err
 
 
 def test_column_mapping_applies_to_records(tmp_path: Path, tiny_artifact: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,6 +59,20 @@ def test_entries_scored_in_feed_order_with_errors_in_place(client: TestClient, s
     assert sample("risk_batch_size_articles_count", {"endpoint": "feed"}) == before_sizes + 1
 
 
+def test_the_base_rate_query_parameter(client: TestClient, scorer: Scorer) -> None:
+    body = post_to(client, "/v1/feeds/score?base_rate=0.05", rss2(entries(1))).json()
+    expected = scorer.score(
+        parse_article(article(0) | {"url": "https://news.example/0", "source": "Test Gazette"}), base_rate=0.05
+    )
+    assert (body["results"][0]["score"], body["results"][0]["base_rate"]) == (pytest.approx(expected.score, rel=1e-12), 0.05)
+    assert body["results"][0]["level"] == expected.level
+    assert post_to(client, "/v1/feeds/score?base_rate=2", rss2(entries(1))).status_code == 422
+
+
+def post_to(client: TestClient, path: str, body: bytes) -> Any:
+    return client.post(path, content=body, headers={"content-type": RSS})
+
+
 @pytest.mark.parametrize(
     ("render", "content_type"),
     [(atom, "application/atom+xml"), (rss1, "application/xml; charset=utf-8"), (rss2, "text/xml")],

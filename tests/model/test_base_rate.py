@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,15 @@ from tests.conftest import make_article
 from tests.model.test_sentences import ARTICLES
 
 PREVALENCE = 0.41
+
+
+def copy_with_prevalence(artifact: Path, out: Path, prevalence: float | None) -> Path:
+    """A copy of an artifact directory whose model card records `prevalence` (the card is not in the pipeline's sha256)."""
+    shutil.copytree(artifact, out)
+    card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
+    card["prevalence"] = prevalence
+    (out / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    return out
 
 
 def logit(p: float) -> float:
