@@ -59,11 +59,13 @@ class Scorer:
 
         base_log_odds + sum(s.contribution for s in result.sentences) == logit(result.score_calibrated)
 
-    up to floating-point rounding (~1e-12). Cost, counted with callgrind over 100 ~5 KB articles
-    (the VM's timings drift): 1.9 million instructions per article on top of 10.2 million for the
-    rest of scoring (+19%, about 0.35 ms of ~2 ms): a dictionary lookup per token (~0.4 M), finding
-    the sentences and their tokens (~0.55 M), numpy on the per-token shares (~0.4 M), and pydantic
-    building ~40 SentenceContribution objects (~0.27 M).
+    up to floating-point rounding (~1e-12). Cost per ~5 KB article (~38 sentences), far above the
+    0.1 ms it was meant to stay under: `python -m bench.side_by_side` against the commit before
+    (2-CPU VM, quiet, 5 rounds) puts `score` p50 at 2.34 ms instead of 1.86 (+0.48 ms) and
+    `score_many` at 506 articles/s instead of 690; callgrind counts 1.9 million instructions on top of
+    10.2 million. `_sentences` alone takes ~0.32 ms: finding the sentences and their tokens ~0.07,
+    a dictionary lookup per token ~0.04, some twenty small numpy operations ~0.1, mapping the spans
+    back ~0.015, the signal hits and result rows the rest; pydantic builds the objects in ~0.03 ms.
 
     **Base rate.** The score is calibrated at the share of misleading articles in the training data
     (`card.prevalence`). `score(article, base_rate=p)` re-expresses it for a stream with another share
