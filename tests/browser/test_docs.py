@@ -30,7 +30,10 @@ def test_swagger_ui_lists_every_operation_offline(driver: Any, server: ServeProc
     driver.get(server.url + "/docs")
     blocks = wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, ".opblock-summary"), "Swagger UI's operations")
     shown = {
-        (b.find_element(By.CLASS_NAME, "opblock-summary-method").text, b.find_element(By.CLASS_NAME, "opblock-summary-path").get_attribute("data-path"))
+        (
+            b.find_element(By.CLASS_NAME, "opblock-summary-method").text,
+            b.find_element(By.CLASS_NAME, "opblock-summary-path").get_attribute("data-path"),
+        )
         for b in blocks
     }
     assert {(m, p) for m, p, _ in expected} == shown

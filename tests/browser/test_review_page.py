@@ -89,7 +89,11 @@ def test_fabricated_story_is_high_with_the_named_signals_highlighted_at_their_of
         for ev in signal["evidence"]:
             # the highlight pieces of this signal inside the span tile it exactly and spell its text
             pieces = sorted(
-                (m for m in shown if name in m["signals"] and m["section"] == ev["section"] and ev["start"] <= m["start"] < ev["end"]),
+                (
+                    m
+                    for m in shown
+                    if name in m["signals"] and m["section"] == ev["section"] and ev["start"] <= m["start"] < ev["end"]
+                ),
                 key=lambda m: m["start"],
             )
             assert pieces and pieces[0]["start"] == ev["start"] and pieces[-1]["end"] == ev["end"], (name, ev)
@@ -98,9 +102,10 @@ def test_fabricated_story_is_high_with_the_named_signals_highlighted_at_their_of
             source = article[ev["section"]]
             assert source[ev["start"] : ev["end"]] == ev["text"]
     covered = {(n, m["section"], m["start"]) for m in shown for n in m["signals"]}
-    spans = {
-        (s["name"], ev["section"]): [(ev["start"], ev["end"]) for ev in s["evidence"]] for s in expected["signals"] for ev in s["evidence"]
-    }
+    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for s in expected["signals"]:
+        for ev in s["evidence"]:
+            spans.setdefault((s["name"], ev["section"]), []).append((ev["start"], ev["end"]))
     for name, section, start in covered:  # and nothing is highlighted that the result does not hold
         assert any(a <= start < b for a, b in spans[(name, section)]), (name, section, start)
 
@@ -108,7 +113,11 @@ def test_fabricated_story_is_high_with_the_named_signals_highlighted_at_their_of
     listed = driver.find_element(By.ID, "signals").text
     for name in NAMED_SIGNALS:
         assert name in listed
-    first = next(m for m in driver.find_elements(By.CSS_SELECTOR, "mark.ev") if "absent_official_comment" in m.get_attribute("data-signals"))
+    first = next(
+        m
+        for m in driver.find_elements(By.CSS_SELECTOR, "mark.ev")
+        if "absent_official_comment" in m.get_attribute("data-signals")
+    )
     tip = driver.find_element(By.ID, first.get_attribute("aria-describedby"))
     assert not tip.is_displayed()
     driver.execute_script("arguments[0].focus()", first)
