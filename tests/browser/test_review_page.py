@@ -297,6 +297,39 @@ def test_a_csv_file_with_quoted_fields_is_read_like_the_batch_command_reads_it(
     assert 'He said "no", twice' in rows[0].text
 
 
+def test_a_dropped_text_file_fills_the_form(driver: Any, server: ServeProcess) -> None:
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, server)
+    driver.execute_script(
+        "const data = new DataTransfer();"
+        "data.items.add(new File(['Dropped text, line one.\\nLine two.'], 'note.txt', {type: 'text/plain'}));"
+        "document.getElementById('text').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));"
+    )
+    wait_until(
+        lambda: driver.find_element(By.ID, "text").get_attribute("value") == "Dropped text, line one.\nLine two.", "the drop"
+    )
+    assert "Loaded note.txt" in driver.find_element(By.ID, "article-status").text
+
+
+def test_a_file_over_the_batch_limit_is_refused_before_anything_is_sent(
+    driver: Any, server: ServeProcess, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    upload = tmp_path / "big.jsonl"
+    upload.write_text("".join(json.dumps({"text": f"Item {i}."}) + "\n" for i in range(1001)), encoding="utf-8")
+    open_page(driver, server)
+    requests_made(driver)
+    driver.find_element(By.ID, "show-batch").click()
+    driver.find_element(By.ID, "batch-file").send_keys(str(upload))
+    driver.find_element(By.ID, "batch-button").click()
+    alert = driver.find_element(By.ID, "alert")
+    wait_until(alert.is_displayed, "the refusal")
+    assert "holds 1001 articles" in alert.text and "at most 1000" in alert.text
+    assert not any("/v1/" in url for url, _ in requests_made(driver))
+
+
 def tab_through(driver: Any, presses: int) -> list[str]:
     """Press Tab from the top of the page and record which element has focus, first and after each press."""
     from selenium.webdriver.common.action_chains import ActionChains
