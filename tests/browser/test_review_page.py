@@ -238,6 +238,10 @@ def test_a_50_article_jsonl_file_gives_a_sorted_table_and_a_50_row_csv(
     assert scores == sorted(scores, reverse=True) and len(scores) == 45
     assert kinds[45:] == ["not_assessed"] * 5  # unscored last
     save_screenshot(driver, "batch-table")
+    save_screenshot(driver, "batch-table-phone", width=390)
+    driver.set_window_size(390, 900)
+    assert driver.execute_script(OVERFLOWING) == []  # the table scrolls inside its own box
+    driver.set_window_size(1280, 1000)
 
     # level filters hide and show rows
     low = kinds.count("low")
@@ -310,6 +314,19 @@ def test_a_dropped_text_file_fills_the_form(driver: Any, server: ServeProcess) -
         lambda: driver.find_element(By.ID, "text").get_attribute("value") == "Dropped text, line one.\nLine two.", "the drop"
     )
     assert "Loaded note.txt" in driver.find_element(By.ID, "article-status").text
+
+
+def test_a_json_array_file_is_read_as_a_batch(driver: Any, server: ServeProcess, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    upload = tmp_path / "array.json"
+    upload.write_text(json.dumps(batch_articles(4), indent=2), encoding="utf-8")
+    open_page(driver, server)
+    driver.find_element(By.ID, "show-batch").click()
+    driver.find_element(By.ID, "batch-file").send_keys(str(upload))
+    driver.find_element(By.ID, "batch-button").click()
+    rows = wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "#batch-rows tr"), "the table")
+    assert len(rows) == 4 and "error" not in {r.get_attribute("data-kind") for r in rows}
 
 
 def test_a_file_over_the_batch_limit_is_refused_before_anything_is_sent(

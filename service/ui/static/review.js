@@ -476,6 +476,16 @@
         return { line: n + 2, item };
       });
     }
+    if (/^\s*\[/.test(content)) {
+      // a JSON array of articles (what POST /v1/score/batch takes) rather than JSON Lines
+      let items;
+      try {
+        items = JSON.parse(content);
+      } catch (error) {
+        throw new Error(name + " starts like a JSON array but is not valid JSON: " + error.message);
+      }
+      return items.map((item, n) => ({ line: n + 1, item }));
+    }
     const entries = [];
     content.split(/\r?\n/).forEach((raw, n) => {
       if (!raw.trim()) return;
@@ -573,11 +583,11 @@
     return el(
       "tr",
       { "data-kind": row.kind, "data-index": row.index },
-      el("td", { class: "num" }, String(position + 1)),
+      el("td", { class: "num col-rank" }, String(position + 1)),
       el("td", {}, el("span", { class: "badge level-" + (row.kind === "error" || row.kind === "not_assessed" ? "none" : row.kind) }, label)),
       el("td", { class: "num" }, r.score === null || r.score === undefined ? "\u2014" : r.score.toFixed(2)),
-      el("td", { class: "article" }, title ? el("strong", {}, title) : null, r.id ? el("span", { class: "snippet" }, "ID " + r.id) : null, el("span", { class: "snippet" }, snippet)),
-      el("td", {}, what),
+      el("td", { class: "article" }, title ? el("strong", {}, title) : null, r.id ? el("span", { class: "snippet" }, "ID " + r.id) : null, el("span", { class: "snippet text-start" }, snippet)),
+      el("td", { class: "col-signals" }, what),
       el("td", {}, open),
     );
   }
