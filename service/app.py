@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from model import __version__
-from service import feeds, health, metrics, routes, schemas
+from service import feeds, health, limits, metrics, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
 from service.middleware import DirectRoutes, RequestContextMiddleware
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routes.router)
     app.include_router(feeds.router)
+    app.include_router(limits.router)
     install_error_handlers(app)
     schemas.install_openapi(app)
     app.add_middleware(DirectRoutes, routes=routes.DIRECT)
