@@ -55,7 +55,8 @@ def _markdown(runs: list[ModelRun], data: LabelledArticles, inputs: list[Path], 
     out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
     for run in runs:
         if run.reasons:
-            by_label = ", ".join(f"{n} {'fake or misleading' if lab else 'reliable'}" for lab, n in sorted(run.declined_by_label.items()))
+            names = {0: "reliable", 1: "fake or misleading"}
+            by_label = ", ".join(f"{n} {names[lab]}" for lab, n in sorted(run.declined_by_label.items()))
             out += ["", f"{run.name} did not assess {sum(run.reasons.values()):,} article(s) ({by_label}): {dict(run.reasons)}."]
     out += ["", *[f"![{p.stem}]({p.name})" for p in plots]]
     if data.skipped:

@@ -20,19 +20,43 @@ from training.__main__ import main as training_main
 CLI = [sys.executable, "-m", "misinfo_risk", "evaluate"]
 
 FAKE = [
-    ("SHOCKING: the cure they hide", "Insiders say the miracle cure WORKS!!! Sources indicate officials buried it. Share this before it is deleted."),
-    ("Secret plan exposed", "Sources close to the ministry say a secret plan will change everything. The government has yet to comment."),
-    ("You won't believe this", "Experts claim millions of people were fooled. What they don't want you to know is chilling. Share this now!!!"),
+    (
+        "SHOCKING: the cure they hide",
+        "Insiders say the miracle cure WORKS!!! Sources indicate officials buried it. Share this before it is deleted.",
+    ),
+    (
+        "Secret plan exposed",
+        "Sources close to the ministry say a secret plan will change everything. The government has yet to comment.",
+    ),
+    (
+        "You won't believe this",
+        "Experts claim millions of people were fooled. What they don't want you to know is chilling. Share this now!!!",
+    ),
     ("Bombshell leak", "A bombshell leak reveals terabytes of data. Insiders say the deep state is behind it, sources indicate."),
-    ("The truth about the vaccine", "Critics argue the shot is dangerous, sources say. Officials remained silent. Share before it is deleted!!!"),
-    ("Rogue agents take over", "People familiar with the matter say rogue agents seized control in the shadows. Nobody has confirmed it."),
+    (
+        "The truth about the vaccine",
+        "Critics argue the shot is dangerous, sources say. Officials remained silent. Share before it is deleted!!!",
+    ),
+    (
+        "Rogue agents take over",
+        "People familiar with the matter say rogue agents seized control in the shadows. Nobody has confirmed it.",
+    ),
 ]
 REAL = [
-    ("Council approves budget", "The city council voted 7-2 on Tuesday to approve the budget, the mayor's office said in a statement."),
-    ("Rail punctuality improves", "The rail operator said on Monday that punctuality rose to 91 percent, according to the regulator's figures."),
+    (
+        "Council approves budget",
+        "The city council voted 7-2 on Tuesday to approve the budget, the mayor's office said in a statement.",
+    ),
+    (
+        "Rail punctuality improves",
+        "The rail operator said on Monday that punctuality rose to 91 percent, according to the regulator's figures.",
+    ),
     ("Library extends hours", "The central library will open on Sundays from March, a spokesperson told reporters on Wednesday."),
     ("Hospital opens ward", "St Anne's Hospital opened a 24-bed ward on Friday. The chief nurse said waiting times would fall."),
-    ("School adds classes", "The school board approved two new science classes, the superintendent said in a statement on Thursday."),
+    (
+        "School adds classes",
+        "The school board approved two new science classes, the superintendent said in a statement on Thursday.",
+    ),
     ("Bridge repairs finish", "Repairs to the river bridge finished two weeks early, the transport department said on Monday."),
 ]
 GERMAN = "Die Stadtverwaltung hat am Dienstag beschlossen, den Busverkehr in der Innenstadt ab dem kommenden Monat auszubauen."
