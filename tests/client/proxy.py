@@ -1,5 +1,6 @@
 """A real HTTP server in front of a real `misinfo-risk serve`: answers 503 (or drops the connection) a given
-number of times, then forwards requests and relays the answers. For the client's retry tests."""
+number of times, then forwards requests and relays the answers; it can also break off NDJSON answers after
+some lines, with the service's own 503 stop line or by closing the connection. For the client's retry tests."""
 
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ PROBLEM_503 = (
 class FlakyProxy(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, upstream_port: int, *, fail: int = 0, drop: int = 0, retry_after: str = "0") -> None:
+    def __init__(
+        self, upstream_port: int, *, fail: int = 0, drop: int = 0, retry_after: str = "0", cut: int = 0, hang_up: int = 0
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream_port = upstream_port
         self.fail, self.drop, self.retry_after = fail, drop, retry_after
+        self.cut, self.hang_up = cut, hang_up  # NDJSON answers: stop after this many lines (once each)
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status answered; 0 = dropped)
+        self.bodies: list[bytes] = []  # every request body received, in order
         self.lock = threading.Lock()
 
     @property
@@ -60,6 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self._body()
+        self.server.bodies.append(body)
         verdict = self.server.verdict()
         if verdict == "drop":
             self.server.requests.append((self.command, self.path, 0))
@@ -79,9 +85,36 @@ class _Handler(BaseHTTPRequestHandler):
             response = upstream.getresponse()
             data = response.read()
             self.server.requests.append((self.command, self.path, response.status))
-            self._answer(response.status, {"content-type": response.getheader("content-type", "")}, data)
+            content_type = response.getheader("content-type", "")
+            if content_type.startswith("application/x-ndjson"):
+                data = self._break_off(data)
+                if data is None:
+                    return
+            self._answer(response.status, {"content-type": content_type}, data)
         finally:
             upstream.close()
+
+    def _break_off(self, data: bytes) -> bytes | None:
+        """Cut the stream after `cut` lines with a 503 stop line, as a service whose scoring process died does;
+        or send `hang_up` lines of a longer announced body and close the connection (None: already answered)."""
+        lines = data.splitlines(keepends=True)
+        with self.server.lock:
+            cut, hang_up = self.server.cut, self.server.hang_up
+            self.server.cut = self.server.hang_up = 0
+        if cut and cut < len(lines):
+            stop = b'{"index":%d,"id":null,"error":%s}\n' % (cut, PROBLEM_503)
+            return b"".join(lines[:cut]) + stop
+        if hang_up and hang_up < len(lines):
+            self.send_response(200)
+            self.send_header("content-type", "application/x-ndjson")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(b"".join(lines[:hang_up]))
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return None
+        return data
 
     def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.send_response(status)

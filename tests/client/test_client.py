@@ -161,6 +161,19 @@ def test_async_503_retry_then_give_up(server: ServeProcess) -> None:
     assert gave_up.problem is not None and gave_up.problem.type.endswith(":scoring-unavailable")
 
 
+@pytest.mark.parametrize("how", ["cut", "hang_up"], ids=["503-stop-line", "connection-lost"])
+def test_a_broken_stream_resends_only_its_unanswered_articles(server: ServeProcess, how: str) -> None:
+    given = articles(50, invalid=(45,))
+    with flaky_proxy(server.port, **{how: 20}) as proxy, RiskClient(proxy.url, api_key=API_KEY, **FAST) as client:
+        results = list(client.stream(given))
+    assert len(results) == 50
+    assert [r.id for r in results if isinstance(r, RiskAssessment)] == [a["id"] for i, a in enumerate(given) if i != 45]
+    assert isinstance(results[45], ItemError) and results[45].index == 45  # counted from the start, across the resend
+    streams = [b for (_, path, _), b in zip(proxy.requests, proxy.bodies, strict=True) if path == "/v1/score/batch"]
+    assert [len(b.splitlines()) for b in streams] == [50, 30]  # the second request carries only articles 20..49
+    assert json.loads(streams[1].splitlines()[0])["id"] == "a-20"
+
+
 def test_connection_errors_are_retried(server: ServeProcess) -> None:
     with flaky_proxy(server.port, drop=2) as proxy, RiskClient(proxy.url, api_key=API_KEY, **FAST) as client:
         result = client.score({"text": "The council voted 7-2 on Tuesday, officials said."})
