@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -172,6 +174,25 @@ def test_a_broken_stream_resends_only_its_unanswered_articles(server: ServeProce
     streams = [b for (_, path, _), b in zip(proxy.requests, proxy.bodies, strict=True) if path == "/v1/score/batch"]
     assert [len(b.splitlines()) for b in streams] == [50, 30]  # the second request carries only articles 20..49
     assert json.loads(streams[1].splitlines()[0])["id"] == "a-20"
+
+
+def test_the_services_own_503_when_a_scoring_process_dies_is_retried(server: ServeProcess) -> None:
+    """No proxy: the scoring process is killed mid-stream; the service ends the stream with its 503 stop line
+    (scoring-unavailable) and the client sends the unanswered rest again."""
+    pids = [pid for e in server.logs() for pid in e.get("pool_pids", [])]
+    assert len(pids) == 1
+    given = articles(STREAM_LIMIT)  # one request's worth: ~2 s of scoring, so the kill lands while it is scored
+    before = batch_requests(server)
+    results = []
+    with RiskClient(server.url, api_key=API_KEY, **FAST) as client:
+        for result in client.stream(given):
+            if not results:
+                os.kill(pids[0], signal.SIGKILL)
+            results.append(result)
+    assert [r.id for r in results] == [a["id"] for a in given]
+    server.wait_for(lambda: any(e["msg"].startswith("scoring process died") for e in server.logs()), "the pool's log line")
+    server.wait_for(lambda: batch_requests(server) - before >= 2, "the access log of the resent stream", timeout=10)
+    assert batch_requests(server) - before == 2
 
 
 def test_connection_errors_are_retried(server: ServeProcess) -> None:
