@@ -13,6 +13,7 @@ from misinfo_risk.client.core import (
     JSON,
     STREAM_HEADERS,
     ArticleLike,
+    ClientError,
     Result,
     RetryPolicy,
     ServiceError,
@@ -139,6 +140,8 @@ class AsyncRiskClient:
                 if attempt >= self.policy.retries:
                     raise ServiceUnreachable(f"lost the stream after {offset + done} result(s): {exc}") from exc
             if done < len(lines):  # the stream broke off: send the unanswered rest again
+                if done == start and attempt >= self.policy.retries:
+                    raise ClientError(f"the stream stopped after {offset + done} result(s), {attempt + 1} time(s) running")
                 attempt = 0 if done > start else attempt  # progress restarts the backoff
                 await asyncio.sleep(self.policy.delay(attempt, retry_after))
                 attempt += 1

@@ -20,12 +20,21 @@ class FlakyProxy(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, upstream_port: int, *, fail: int = 0, drop: int = 0, retry_after: str = "0", cut: int = 0, hang_up: int = 0
+        self,
+        upstream_port: int,
+        *,
+        fail: int = 0,
+        drop: int = 0,
+        retry_after: str = "0",
+        cut: int = 0,
+        hang_up: int = 0,
+        empty: int = 0,
     ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream_port = upstream_port
         self.fail, self.drop, self.retry_after = fail, drop, retry_after
         self.cut, self.hang_up = cut, hang_up  # NDJSON answers: stop after this many lines (once each)
+        self.empty = empty  # NDJSON answers sent as 200 with no line at all (this many times)
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status answered; 0 = dropped)
         self.bodies: list[bytes] = []  # every request body received, in order
         self.lock = threading.Lock()
@@ -99,8 +108,11 @@ class _Handler(BaseHTTPRequestHandler):
         or send `hang_up` lines of a longer announced body and close the connection (None: already answered)."""
         lines = data.splitlines(keepends=True)
         with self.server.lock:
-            cut, hang_up = self.server.cut, self.server.hang_up
+            cut, hang_up, empty = self.server.cut, self.server.hang_up, self.server.empty > 0
             self.server.cut = self.server.hang_up = 0
+            self.server.empty -= empty
+        if empty:
+            return b""
         if cut and cut < len(lines):
             stop = b'{"index":%d,"id":null,"error":%s}\n' % (cut, PROBLEM_503)
             return b"".join(lines[:cut]) + stop

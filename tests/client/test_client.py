@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from misinfo_risk.client import AsyncRiskClient, ItemError, RiskAssessment, RiskClient, ServiceError, ServiceUnreachable
+from misinfo_risk.client import (
+    AsyncRiskClient,
+    ClientError,
+    ItemError,
+    RiskAssessment,
+    RiskClient,
+    ServiceError,
+    ServiceUnreachable,
+)
 from model.scorer import load_scorer
 from model.types import Article, parse_article
 from tests.client.proxy import flaky_proxy
@@ -174,6 +182,13 @@ def test_a_broken_stream_resends_only_its_unanswered_articles(server: ServeProce
     streams = [b for (_, path, _), b in zip(proxy.requests, proxy.bodies, strict=True) if path == "/v1/score/batch"]
     assert [len(b.splitlines()) for b in streams] == [50, 30]  # the second request carries only articles 20..49
     assert json.loads(streams[1].splitlines()[0])["id"] == "a-20"
+
+
+def test_a_stream_that_keeps_ending_without_results_fails_after_the_retries(server: ServeProcess) -> None:
+    with flaky_proxy(server.port, empty=10) as proxy, RiskClient(proxy.url, api_key=API_KEY, retries=2, **FAST) as client:
+        with pytest.raises(ClientError, match="stopped after 0 result"):
+            list(client.stream(articles(5)))
+    assert [path for _, path, _ in proxy.requests].count("/v1/score/batch") == 3
 
 
 def test_the_services_own_503_when_a_scoring_process_dies_is_retried(server: ServeProcess) -> None:
