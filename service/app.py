@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from model import __version__
-from service import feeds, health, metrics, pages, routes, schemas
+from service import feeds, health, limits, metrics, pages, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
 from service.middleware import DirectRoutes, RequestContextMiddleware
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routes.router)
     app.include_router(feeds.router)
+    app.include_router(limits.router)
     pages.install(app)  # the review page at /, /docs and /redoc
     install_error_handlers(app)
     schemas.install_openapi(app)
