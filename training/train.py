@@ -41,7 +41,7 @@ HEURISTICS_V2 = [
     "inflated_figures.v1",
     "on_record_statement.v1",
     "sensational_terms.v1",
-    "shouting_caps.v2",
+    "shouting_caps.v3",
     "sought_comment.v1",
     "unanswered_accusation.v1",
     "unnamed_sources.v1",
