@@ -39,7 +39,10 @@ def usable_cpus() -> int:
 class Settings(BaseSettings):
     """Service configuration. Every field can be set with `RISK_<FIELD_NAME>` (e.g. `RISK_PORT=9000`)."""
 
-    model_config = SettingsConfigDict(env_prefix="RISK_", extra="ignore", frozen=True, use_attribute_docstrings=True)
+    # hide_input_in_errors: an error about RISK_API_KEYS must not print the keys
+    model_config = SettingsConfigDict(
+        env_prefix="RISK_", extra="ignore", frozen=True, use_attribute_docstrings=True, hide_input_in_errors=True
+    )
 
     host: str = "127.0.0.1"
     """Interface to listen on; use 0.0.0.0 in a container."""
@@ -54,7 +57,8 @@ class Settings(BaseSettings):
     """Artifact directory (model.joblib + model_card.json). Unset: the shipped model."""
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
-    """Comma-separated API keys. Empty: no authentication. Each key needs at least 16 characters."""
+    """Comma-separated API keys. Unset or empty: no authentication. Each key needs at least 16 characters;
+    a blank entry (e.g. "," or " , ") stops start-up rather than switching authentication off."""
 
     pool_workers: int | None = Field(default=None, ge=0, le=256)
     """Scoring processes per uvicorn worker. Unset: one per usable CPU. 0: score inside the worker."""
@@ -100,8 +104,19 @@ class Settings(BaseSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
+        # Empty means no authentication. Anything else must be keys: a blank entry (",", " , ", "a,,b")
+        # is a mistake that would otherwise switch authentication off, or drop a key, without a word.
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            if value == "":
+                return ()
+            parts = [part.strip() for part in value.split(",")]
+            blank = [i for i, part in enumerate(parts) if not part]
+            if blank:
+                raise ValueError(
+                    f"API keys must not be blank (entry number(s) {blank} of {len(parts)} are empty); "
+                    "unset RISK_API_KEYS (or set it to an empty string) to run without authentication"
+                )
+            return tuple(parts)
         return value
 
     @field_validator("api_keys")
