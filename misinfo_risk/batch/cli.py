@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 # each other.
 
 EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE, EXIT_ARTIFACT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_DISK_FULL = 5
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 DEFAULT_CHUNK_SIZE = 500
 
 
@@ -41,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score news feeds and article files in bulk. One output row per input item, in input order. "
         "An interrupted run resumes when restarted with the same arguments.",
         epilog="Exit status: 0 all items scored, 1 some items could not be scored (see the error column), "
-        "2 usage error, 3 model artifact error, 4 engine failure, 130 interrupted (4 and 130: rerun to resume).",
+        "2 usage error, 3 model artifact error, 4 engine failure, 5 disk full, 130 interrupted (4, 5 and 130: rerun to resume).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs (quote them) or http(s) URLs of RSS/Atom feeds")
     parser.add_argument("-o", "--output", type=Path, required=True, help="results file: .jsonl, .csv or .parquet")
@@ -119,6 +123,17 @@ def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClu
         saved = len(state.done_chunks()) if state.chunks.is_dir() else 0
         message = f"interrupted; {saved} finished chunk(s) kept in {state.root}: run the same command again to resume"
         return _fail(message, EXIT_INTERRUPTED)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        # Every file is written to a temporary name and renamed when complete (state.atomic_write), so
+        # a full disk leaves the finished chunks and any previous output intact: only the write failed.
+        where = exc.filename or job.output.parent
+        return _fail(
+            f"{os.strerror(exc.errno or errno.ENOSPC).lower()} writing {where}; finished chunks are kept in {state.root}: "
+            "free some space and run the same command again to resume",
+            EXIT_DISK_FULL,
+        )
 
 
 def _job(args: argparse.Namespace) -> Job:
