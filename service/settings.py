@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model.types import MAX_ARTICLE_CHARS
@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     """uvicorn worker processes. Each one holds its own scoring pool."""
 
     artifact_path: Path | None = None
-    """Artifact directory (model.joblib + model_card.json). Unset: the shipped model."""
+    """Artifact directory (model.joblib + model_card.json + SHA256SUMS). Unset: the shipped model."""
+
+    model_sha256: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-f]{64}$")] | None = None
+    """The sha256 the artifact must have (its SHA256SUMS file's digest, printed by `misinfo-risk model-info`).
+    Any other artifact is refused at start-up. Unset: any artifact whose files match its SHA256SUMS."""
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     """Comma-separated API keys. Unset or empty: no authentication. Each key needs at least 16 characters;

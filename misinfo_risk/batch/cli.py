@@ -19,7 +19,7 @@ from ingest.sources import FORMATS, ReadOptions
 from misinfo_risk.batch.dask_engine import LocalClusterStarter
 from misinfo_risk.batch.engines import Engine, EngineError, default_workers
 from misinfo_risk.batch.local_engine import LocalEngine
-from misinfo_risk.cli import base_rate
+from misinfo_risk.cli import MODEL_SHA256_HELP, base_rate, sha256_hex
 from model.errors import ArtifactError, BaseRateError
 from model.types import MAX_ARTICLE_CHARS
 
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, help="worker processes (local engine, LocalCluster); default: all cores")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="items per chunk (unit of work and resume)")
     parser.add_argument("--artifact", type=Path, help="model artifact directory (default: the shipped model)")
+    parser.add_argument("--model-sha256", type=sha256_hex, metavar="HEX", help=MODEL_SHA256_HELP)
     parser.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest article text accepted")
     parser.add_argument("--max-feed-bytes", type=int, default=DEFAULT_MAX_FEED_BYTES, help="largest feed accepted")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per feed download")
@@ -83,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--workers must be at least 1", EXIT_USAGE)
     local = cluster = None
     if args.engine == "local":
-        local = LocalEngine(args.artifact, args.max_chars, workers=args.workers, base_rate=args.base_rate)
+        local = LocalEngine(
+            args.artifact, args.max_chars, workers=args.workers, base_rate=args.base_rate, model_sha256=args.model_sha256
+        )
         local.start()
     elif not args.scheduler:
         cluster = LocalClusterStarter(args.workers or default_workers())
@@ -103,7 +106,7 @@ def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClu
 
     try:
         job = _job(args)
-        scorer = load_scorer(args.artifact)
+        scorer = load_scorer(args.artifact, sha256=args.model_sha256)
         scorer.base_rate_shift(args.base_rate)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
@@ -183,6 +186,7 @@ def _run(
             artifact=args.artifact,
             starter=cluster,
             base_rate=job.base_rate,
+            model_sha256=args.model_sha256,
         )
     outcome = run_job(job, state, sources, engine, progress_mode=args.progress, log_interval=args.log_interval)
     sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.scoring_seconds, outcome.total_seconds))
