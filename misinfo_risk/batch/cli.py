@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from ingest.download import AddressPolicy
 from ingest.feeds import DEFAULT_MAX_FEED_BYTES
 from ingest.items import Columns
 from ingest.sources import FORMATS, ReadOptions
@@ -64,6 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest article text accepted")
     parser.add_argument("--max-feed-bytes", type=int, default=DEFAULT_MAX_FEED_BYTES, help="largest feed accepted")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per feed download")
+    parser.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="let feed downloads (and their redirects) connect to loopback, private and link-local addresses "
+        "(default: public addresses only)",
+    )
+    parser.add_argument(
+        "--allow-network",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="let feed downloads connect to this network only, e.g. 10.1.0.0/16 (repeatable); narrower than the above",
+    )
     parser.add_argument("--progress", choices=("auto", "bar", "log", "off"), default="auto", help="progress display")
     parser.add_argument("--log-interval", type=float, default=10.0, help="seconds between progress log lines")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run of this output and start again")
@@ -147,9 +161,14 @@ def _job(args: argparse.Namespace) -> Job:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     options = ReadOptions(columns=columns, delimiter=args.delimiter, max_feed_bytes=args.max_feed_bytes)
+    try:
+        addresses = AddressPolicy.parse(args.allow_private_addresses, args.allow_network)
+    except ValueError as exc:
+        raise UsageError(f"--allow-network: {exc}") from exc
     return build_job(
         args.inputs, args.output, fmt=args.format, options=options,
         chunk_size=args.chunk_size, max_chars=args.max_chars, fetch_timeout=args.timeout, base_rate=args.base_rate,
+        addresses=addresses,
     )  # fmt: skip
 
 

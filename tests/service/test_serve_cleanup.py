@@ -11,7 +11,9 @@ from tests.service.server import ServeProcess
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_leaves_nothing_in_the_temporary_directory(tiny_artifact: Path, tmp_path: Path, workers: int) -> None:
-    server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "0"], workers=workers, env={"TMPDIR": str(tmp_path)})
+    server = ServeProcess(
+        ["--artifact", str(tiny_artifact), "--pool-workers", "0"], workers=workers, env={"TMPDIR": str(tmp_path)}
+    )
     try:
         server.wait_ready()
         created = list(tmp_path.glob("misinfo-risk-metrics-*"))
