@@ -173,6 +173,11 @@ def verify_artifact(directory: Path, sha256: str | None = None) -> str:
     Raises ArtifactError if SHA256SUMS is missing, its digest is not the pinned `sha256`, or a file
     was added, removed or changed since it was sealed.
     """
+    return _verified_files(directory, sha256)[0]
+
+
+def _verified_files(directory: Path, sha256: str | None) -> tuple[str, dict[str, bytes]]:
+    """The digest and the verified contents of every file: loading uses these bytes, never a second read."""
     try:
         sums = (directory / SUMS_FILE).read_bytes()
     except OSError as exc:
@@ -197,10 +202,11 @@ def verify_artifact(directory: Path, sha256: str | None = None) -> str:
             f"the files of {directory} are not those its {SUMS_FILE} lists "
             f"(added: {extra or 'none'}, missing: {missing or 'none'})"
         )
-    for name, path in present.items():
-        if sha256_bytes(path.read_bytes()) != listed[name]:
-            raise ArtifactError(f"{path} does not match the sha256 in {directory / SUMS_FILE} (corrupt or replaced)")
-    return digest
+    contents = {name: path.read_bytes() for name, path in present.items()}
+    for name, data in contents.items():
+        if sha256_bytes(data) != listed[name]:
+            raise ArtifactError(f"{present[name]} does not match the sha256 in {directory / SUMS_FILE} (corrupt or replaced)")
+    return digest, contents
 
 
 def load_card(directory: Path) -> ModelCard:
@@ -217,8 +223,9 @@ def load_genre_artifact(directory: Path) -> tuple[Pipeline, GenreCard]:
         card = GenreCard.model_validate_json((directory / CARD_FILE).read_bytes())
     except (OSError, ValidationError) as exc:
         raise ArtifactError(f"cannot read the genre model card at {directory / CARD_FILE}: {exc}") from exc
-    verify_artifact(directory)
-    return _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256), card
+    _, files = _verified_files(directory, None)
+    card = _parse_card(GenreCard, directory, files)
+    return _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256, files.get(PIPELINE_FILE)), card
 
 
 def load_artifact(directory: Path, *, sha256: str | None = None) -> tuple[Pipeline, ModelCard]:
@@ -230,23 +237,32 @@ def load_artifact(directory: Path, *, sha256: str | None = None) -> tuple[Pipeli
     exists. Only load artifacts from a place you trust: a pickle is code.
     """
     directory = Path(directory)
-    card = load_card(directory)
-    verify_artifact(directory, sha256)
-    pipeline = _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256)
+    load_card(directory)  # first: for a wrong directory, "cannot read the model card" is the clearest error
+    _, files = _verified_files(directory, sha256)
+    card = _parse_card(ModelCard, directory, files)
+    pipeline = _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256, files.get(PIPELINE_FILE))
     missing = [n for n in card.heuristics if n not in registered_names()]
     if missing:
         raise ArtifactError(f"artifact {card.version} needs heuristics this code does not have: {missing}")
     return pipeline, card
 
 
-def _checked_pipeline(directory: Path, version: str, sklearn_version: str, sha256: str) -> Pipeline:
+def _parse_card(kind: type[CardT], directory: Path, files: dict[str, bytes]) -> CardT:
+    """The card from the verified bytes (not a second read: the file could have changed meanwhile)."""
+    try:
+        return kind.model_validate_json(files[CARD_FILE])
+    except (KeyError, ValidationError) as exc:
+        raise ArtifactError(f"cannot read the model card at {directory / CARD_FILE}: {exc}") from exc
+
+
+def _checked_pipeline(directory: Path, version: str, sklearn_version: str, sha256: str, blob: bytes | None = None) -> Pipeline:
     if sklearn_version != sklearn.__version__:
         raise ArtifactError(
             f"artifact {version} was built with scikit-learn {sklearn_version}, "
             f"but {sklearn.__version__} is installed; install scikit-learn=={sklearn_version} or retrain"
         )
     try:
-        blob = (directory / PIPELINE_FILE).read_bytes()
+        blob = blob if blob is not None else (directory / PIPELINE_FILE).read_bytes()
     except OSError as exc:
         raise ArtifactError(f"cannot read {directory / PIPELINE_FILE}: {exc}") from exc
     if sha256_bytes(blob) != sha256:
