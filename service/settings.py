@@ -62,7 +62,7 @@ class Settings(BaseSettings):
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     """Comma-separated API keys. Unset or empty: no authentication. Each key needs at least 16 characters;
-    a blank entry (e.g. "," or " , ") stops start-up rather than switching authentication off."""
+    a value with no key in it (e.g. "," or " , ") stops start-up rather than switching authentication off."""
 
     pool_workers: int | None = Field(default=None, ge=0, le=256)
     """Scoring processes per uvicorn worker. Unset: one per usable CPU. 0: score inside the worker."""
@@ -108,19 +108,17 @@ class Settings(BaseSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
-        # Empty means no authentication. Anything else must be keys: a blank entry (",", " , ", "a,,b")
-        # is a mistake that would otherwise switch authentication off, or drop a key, without a word.
+        # Empty means no authentication. Anything else must hold at least one key: "," or " , " is a
+        # mistake that would otherwise switch authentication off without a word. (Blank entries beside
+        # real keys, as in a trailing comma, are dropped: they cannot weaken anything.)
         if isinstance(value, str):
-            if value == "":
-                return ()
-            parts = [part.strip() for part in value.split(",")]
-            blank = [i for i, part in enumerate(parts) if not part]
-            if blank:
+            keys = tuple(part.strip() for part in value.split(",") if part.strip())
+            if value and not keys:
                 raise ValueError(
-                    f"API keys must not be blank (entry number(s) {blank} of {len(parts)} are empty); "
+                    "API keys must not be blank: the value holds no key; "
                     "unset RISK_API_KEYS (or set it to an empty string) to run without authentication"
                 )
-            return tuple(parts)
+            return keys
         return value
 
     @field_validator("api_keys")
