@@ -108,6 +108,7 @@ class Scorer:
         self._displayable = np.array([not _function_words(t) for t in names], dtype=bool)
         self._title_term = np.array([t.startswith("title:") for t in names], dtype=bool)
         self._body_terms = _BodyTerms(names)
+        self._skip_dateline = bool(getattr(terms, "skip_dateline", False))
         heuristics = [get_heuristic(name) for name in signals.heuristics_]
         self._heuristics = [(h.name, h.signal, h.description) for h in heuristics]  # docstrings parsed once
         known = [t for t in terms.vocabulary_ if " " not in t and not t.startswith("title:") and not t.isdigit()]
@@ -290,6 +291,8 @@ class Scorer:
         title = float(term_parts[in_title].sum())
         tokens = doc.tokens
         split = split_sentences(doc.text, len(tokens))
+        if self._skip_dateline and doc.dateline_tokens:  # words the terms leave out: no term at these tokens
+            tokens = [""] * doc.dateline_tokens + tokens[doc.dateline_tokens :]
         total = np.zeros(len(tokens) + 1)  # running sum of the tokens' shares
         np.cumsum(self._body_terms.shares(tokens, term_idx[in_body], term_parts[in_body]), out=total[1:])
         body: list[float] = np.diff(total[split.first_token]).tolist()

@@ -52,6 +52,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "named_floor": 0.1,
     "mask_names": False,
     "norm_floor": 0.75,
+    "skip_dateline": True,
     "signal_weight": 1.0,
     "set_weight_power": 0.0,
     "truncated_copies": 1,

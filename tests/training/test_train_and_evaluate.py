@@ -80,16 +80,16 @@ def test_gate_uses_exactly_the_files_the_card_names(tiny_artifact: Path, tmp_pat
     extra = root / "a_newer_set"
     extra.mkdir()
     (extra / "articles.jsonl").write_text(json.dumps({"text": "A set the artifact never saw.", "label": 0}) + "\n")
-    assert cli_main(["evaluate", "--data-root", str(root), "--artifact", str(tiny_artifact)]) == 0
+    assert cli_main(["reproduce", "--data-root", str(root), "--artifact", str(tiny_artifact)]) == 0
     # fed every file (the old glob), the gate reports the data mismatch instead of passing
     every = [root / TINY.parent.name / TINY.name, extra / "articles.jsonl"]
-    assert cli_main(["evaluate", "--data", *map(str, every), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
+    assert cli_main(["reproduce", "--data", *map(str, every), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
 
 
 def test_gate_names_a_missing_file(tiny_artifact: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from misinfo_risk.cli import main as cli_main
 
-    assert cli_main(["evaluate", "--data-root", str(tmp_path), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
+    assert cli_main(["reproduce", "--data-root", str(tmp_path), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
     assert "no such file" in capsys.readouterr().err
 
 
