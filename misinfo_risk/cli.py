@@ -1,4 +1,4 @@
-"""The `misinfo-risk` command: score, train, evaluate, reproduce, serve, batch.
+"""The `misinfo-risk` command: score, train, evaluate, reproduce, serve, batch, model-info.
 
 Subcommands import their heavy parts lazily, so `misinfo-risk score` never loads the web stack
 and `misinfo-risk serve` never loads training code.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,7 +108,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from model.types import parse_article
 
     article = parse_article(_read_input(args), max_chars=args.max_chars)
-    result = load_scorer(args.artifact).score(article, base_rate=args.base_rate)
+    result = load_scorer(args.artifact, sha256=args.model_sha256).score(article, base_rate=args.base_rate)
     sys.stdout.write((render_pretty(result, article) if args.pretty else result.model_dump_json(indent=2)) + "\n")
     return EXIT_OK
 
@@ -187,6 +188,42 @@ def _check_reading(root: Path, *, retrain: bool) -> list[str]:
     return problems
 
 
+def cmd_model_info(args: argparse.Namespace) -> int:
+    """Print the artifact's identity and digest (to pin with --model-sha256 / RISK_MODEL_SHA256); --seal writes it."""
+    from model.artifact import load_card, seal_artifact, shipped_artifact_dir, shipped_genre_dir, verify_artifact
+
+    directory = (args.artifact or shipped_artifact_dir()).resolve()
+    card = load_card(directory)
+    digest = seal_artifact(directory) if args.seal else verify_artifact(directory, args.model_sha256)
+    info = {
+        "artifact": str(directory),
+        "version": card.version,
+        "sha256": digest,
+        "genre_artifact": str(shipped_genre_dir()),
+        "genre_sha256": verify_artifact(shipped_genre_dir()),
+    }
+    sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    if args.seal:
+        sys.stderr.write(f"sealed {directory}: its SHA256SUMS now covers every file in it\n")
+    return EXIT_OK
+
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def sha256_hex(value: str) -> str:
+    """argparse type: a sha256 digest, 64 hexadecimal digits (returned in lower case)."""
+    if not _SHA256.match(value.strip()):
+        raise argparse.ArgumentTypeError(f"must be a sha256 digest (64 hexadecimal digits), not {value!r}")
+    return value.strip().lower()
+
+
+MODEL_SHA256_HELP = (
+    "the sha256 the model artifact must have (its SHA256SUMS file's digest, printed by `misinfo-risk model-info`): "
+    "any other artifact is refused"
+)
+
+
 def base_rate(value: str) -> float:
     """argparse type: a number strictly between 0 and 1."""
     try:
@@ -210,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--pretty", action="store_true", help="a readable summary instead of JSON")
     score.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
     score.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest text accepted")
+    score.add_argument("--model-sha256", type=sha256_hex, metavar="HEX", help=MODEL_SHA256_HELP)
     score.add_argument(
         "--base-rate",
         type=base_rate,
@@ -262,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
     reproduce.add_argument("--no-retrain", action="store_true", help="only re-score the held-out split")
 
+    info = sub.add_parser("model-info", help="print the model artifact's version and sha256 digest (to pin it)")
+    info.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
+    info.add_argument("--model-sha256", type=sha256_hex, metavar="HEX", help="check the artifact against this digest")
+    info.add_argument(
+        "--seal", action="store_true", help="write the artifact's SHA256SUMS from its files as they are (an artifact you trust)"
+    )
     sub.add_parser("serve", help="run the HTTP service (see `misinfo-risk serve --help`)", add_help=False)
     sub.add_parser("batch", help="score feeds and files in bulk (see `misinfo-risk batch --help`)", add_help=False)
     return parser
@@ -275,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "score":
             return cmd_score(args)
+        if args.command == "model-info":
+            return cmd_model_info(args)
         if args.command == "reproduce":
             return cmd_reproduce(args)
         return cmd_evaluate(args)

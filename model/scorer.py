@@ -426,12 +426,13 @@ def _not_news(genre: GenreReading) -> ResultWarning:
     )
 
 
-def load_scorer(path: Path | str | None = None, *, genre: Path | str | None | bool = True) -> Scorer:
+def load_scorer(path: Path | str | None = None, *, genre: Path | str | None | bool = True, sha256: str | None = None) -> Scorer:
     """Load the risk artifact at `path` (default: the shipped one) and the genre model. Raises ArtifactError.
 
     `genre`: True for the shipped genre model, a directory for another one, False for no genre.
+    `sha256`: the digest the risk artifact must have (`misinfo-risk model-info` prints it); another is refused.
     """
-    pipeline, card = load_artifact(Path(path) if path is not None else shipped_artifact_dir())
+    pipeline, card = load_artifact(Path(path) if path is not None else shipped_artifact_dir(), sha256=sha256)
     reader = None
     if genre is not False and genre is not None:
         reader = load_genre_reader(None if genre is True else Path(genre))

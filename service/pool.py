@@ -84,11 +84,12 @@ class _Child:
 class ScoringPool:
     """`size` scoring processes for one web worker (see the module docstring)."""
 
-    def __init__(self, *, size: int, artifact_path: Path | None, max_chars: int) -> None:
+    def __init__(self, *, size: int, artifact_path: Path | None, max_chars: int, model_sha256: str | None = None) -> None:
         if size < 1:
             raise ValueError("a scoring pool needs at least one process")
         self.size = size
         self._artifact_path = artifact_path
+        self._model_sha256 = model_sha256
         self._max_chars = max_chars
         self._children: list[_Child | None] = [None] * size
         self._closing = False
@@ -147,6 +148,8 @@ class ScoringPool:
         args = [sys.executable, "-m", "service.scoring_worker", "--max-chars", str(self._max_chars)]
         if self._artifact_path is not None:
             args += ["--artifact", str(self._artifact_path)]
+        if self._model_sha256 is not None:
+            args += ["--model-sha256", self._model_sha256]
         proc = await asyncio.create_subprocess_exec(*args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         child = _Child(proc, proc.pid)
         try:

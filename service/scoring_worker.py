@@ -46,10 +46,10 @@ def write_frame(stream: IO[bytes], obj: Any) -> None:
     stream.flush()
 
 
-def serve(scorer_path: Path | None, max_chars: int, inp: IO[bytes], out: IO[bytes]) -> int:
+def serve(scorer_path: Path | None, max_chars: int, inp: IO[bytes], out: IO[bytes], model_sha256: str | None = None) -> int:
     """Load the model, announce readiness, then score chunks until end of input."""
     try:
-        scorer = load_scorer(scorer_path)
+        scorer = load_scorer(scorer_path, sha256=model_sha256)
         score_items(scorer, [WARMUP_ARTICLE], max_chars=max_chars)
     except ArtifactError as exc:
         write_frame(out, ("error", str(exc)))
@@ -70,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service.scoring_worker")
     parser.add_argument("--artifact", type=Path, default=None)
     parser.add_argument("--max-chars", type=int, required=True)
+    parser.add_argument("--model-sha256", default=None)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the frame stream
-    return serve(args.artifact, args.max_chars, sys.stdin.buffer, out)
+    return serve(args.artifact, args.max_chars, sys.stdin.buffer, out, args.model_sha256)
 
 
 if __name__ == "__main__":

@@ -54,12 +54,16 @@ class ServiceState:
         pool = None
         if settings.scoring_processes > 0:
             pool = ScoringPool(
-                size=settings.scoring_processes, artifact_path=settings.artifact_path, max_chars=settings.max_article_chars
+                size=settings.scoring_processes,
+                artifact_path=settings.artifact_path,
+                max_chars=settings.max_article_chars,
+                model_sha256=settings.model_sha256,
             )
         # the pool's processes load the model while this one does
         pool_started = asyncio.ensure_future(pool.start() if pool is not None else asyncio.sleep(0))
         try:
-            scorer = await loop.run_in_executor(None, load_scorer, settings.artifact_path)
+            load = functools.partial(load_scorer, settings.artifact_path, sha256=settings.model_sha256)
+            scorer = await loop.run_in_executor(None, load)
             scorer.base_rate_shift(settings.base_rate)  # BaseRateError when the card has no prevalence
             warmup = score_items(scorer, [WARMUP_ARTICLE], max_chars=settings.max_article_chars)
             if not isinstance(warmup.outcomes[0], Scored):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.artifact import ARTIFACTS_DIR, CARD_FILE, PIPELINE_FILE, REPORT_FILE, ModelCard, save_artifact
+from model.artifact import ARTIFACTS_DIR, CARD_FILE, PIPELINE_FILE, REPORT_FILE, ModelCard, save_artifact, seal_artifact
 from training.data import load_dataset
 from training.report import render_report, write_plots
 from training.train import DEFAULT_HYPERPARAMETERS, run_protocol
@@ -96,6 +96,7 @@ def train_from_args(args: argparse.Namespace, argv: Sequence[str]) -> ModelCard:
     except ImportError:  # matplotlib is in the [train] extra; the report says where the plots would be
         has_plots = False
     (out / "report.md").write_text(render_report(card, plots=has_plots), encoding="utf-8")
+    seal_artifact(out)  # last: SHA256SUMS covers every file written above
     return card
 
 

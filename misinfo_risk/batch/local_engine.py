@@ -31,15 +31,19 @@ if TYPE_CHECKING:
 _WORKER_SCORER: Scorer | None = None
 
 
-def _init_worker(artifact: Path | None) -> None:
+def _init_worker(artifact: Path | None, model_sha256: str | None = None) -> None:
     """Per worker process: load the scorer once, leave Ctrl-C to the parent, die with the parent."""
     global _WORKER_SCORER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    from model.errors import ArtifactError
     from model.scorer import load_scorer
 
-    _WORKER_SCORER = load_scorer(artifact)
+    try:
+        _WORKER_SCORER = load_scorer(artifact, sha256=model_sha256)
+    except ArtifactError:
+        pass  # the command loads the same artifact itself and reports why in one line (exit status 3)
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -64,15 +68,24 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
 def _score_in_worker(items: Sequence[RawItem], max_chars: int, base_rate: float | None) -> bytes:
     from misinfo_risk.batch.rows import score_chunk
 
-    assert _WORKER_SCORER is not None, "worker initializer did not run"
+    if _WORKER_SCORER is None:
+        raise RuntimeError("the model artifact could not be loaded in this worker process")
     return score_chunk(_WORKER_SCORER, items, max_chars, base_rate)
 
 
 class LocalEngine:
     """A process pool on this machine; each worker loads the artifact once and scores whole chunks."""
 
-    def __init__(self, artifact: Path | None, max_chars: int, workers: int | None = None, base_rate: float | None = None) -> None:
+    def __init__(
+        self,
+        artifact: Path | None,
+        max_chars: int,
+        workers: int | None = None,
+        base_rate: float | None = None,
+        model_sha256: str | None = None,
+    ) -> None:
         self.artifact = artifact
+        self.model_sha256 = model_sha256
         self.max_chars = max_chars
         self.base_rate = base_rate
         self.workers = workers or default_workers()
@@ -94,7 +107,10 @@ class LocalEngine:
         # forked from a server that imported the scoring stack once, instead of each importing it
         preload_scoring_modules()
         self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=get_context("forkserver"), initializer=_init_worker, initargs=(self.artifact,)
+            self.workers,
+            mp_context=get_context("forkserver"),
+            initializer=_init_worker,
+            initargs=(self.artifact, self.model_sha256),
         )
         # Start every worker now (the pool would start them one submit at a time), from a thread:
         # starting the first one waits until the forkserver has imported the scoring stack, and

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.artifact import CARD_FILE, load_artifact
+from model.artifact import CARD_FILE, load_artifact, seal_artifact
 from tests.conftest import TINY, TINY_ARGS
 from training.__main__ import main as training_main
 from training.check import check_artifact
@@ -56,6 +56,7 @@ def test_gate_reproduces_every_figure_and_catches_a_doctored_card(tiny_artifact:
     card = json.loads((doctored / CARD_FILE).read_text())
     card["evaluation"]["held_out"]["all"]["roc_auc"] = 0.99
     (doctored / CARD_FILE).write_text(json.dumps(card))
+    seal_artifact(doctored)  # a consistently sealed artifact whose card claims a figure the data do not give
     problems = check_artifact(doctored, [TINY], retrain=False)
     assert problems == ["evaluation.held_out.all.roc_auc: card 0.99, now 1.0"]
 
