@@ -28,8 +28,8 @@ from model.errors import ArtifactError
 from model.heuristics import registered_names
 from model.types import RiskLevel
 
-SHIPPED_ARTIFACT = "risk-v2"
-SHIPPED_GENRE_ARTIFACT = "genre-v2"
+SHIPPED_ARTIFACT = "risk-v3"
+SHIPPED_GENRE_ARTIFACT = "genre-v3"
 PIPELINE_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 REPORT_FILE = "report.md"

@@ -162,10 +162,14 @@ def _has_name(term: str, names: frozenset[str]) -> bool:
     return any(w in names for w in words)
 
 
-def signal_rates(doc: Doc, names: Sequence[str]) -> np.ndarray:
-    """log1p(hits per 1,000 words) for each named heuristic; short texts count as 100 words."""
+def signal_rates(doc: Doc, names: Sequence[str], skip_dateline: bool = False) -> np.ndarray:
+    """log1p(hits per 1,000 words) for each named heuristic; short texts count as 100 words.
+
+    `skip_dateline`: a dateline's words are not counted (as in TermFeatures), so a dateline dilutes no signal.
+    """
     hits = run_heuristics(doc, names)
-    scale = 1000.0 / max(doc.n_words, 100)
+    words = doc.n_words - doc.dateline_tokens if skip_dateline else doc.n_words
+    scale = 1000.0 / max(words, 100)
     return np.log1p(np.array([len(hits[n]) for n in names], dtype=float) * scale)
 
 
@@ -179,6 +183,9 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
     weight : float
         Multiplies the standardised columns: under one L2 penalty, a larger scale lets these few
         dataset-independent signals carry more weight against thousands of term columns.
+    skip_dateline : bool
+        Rates per word of the text less its dateline (see TermFeatures): with the dateline's words
+        left out of the terms, a story scores the same with its dateline and without it.
 
     Attributes
     ----------
@@ -188,16 +195,17 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         Standardisation learned on the training articles.
     """
 
-    def __init__(self, heuristics: tuple[str, ...] | None = None, weight: float = 1.0) -> None:
+    def __init__(self, heuristics: tuple[str, ...] | None = None, weight: float = 1.0, skip_dateline: bool = False) -> None:
         self.heuristics = heuristics
         self.weight = weight
+        self.skip_dateline = skip_dateline
 
     def fit(self, X: Sequence[ArticleLike], y: object = None) -> SignalFeatures:
         names = tuple(self.heuristics or registered_names())
         for name in names:
             get_heuristic(name)  # fail at fit time on a typo
         self.heuristics_ = names
-        raw = np.vstack([signal_rates(as_doc(x), names) for x in X])
+        raw = np.vstack([signal_rates(as_doc(x), names, self.skip_dateline) for x in X])
         self.mean_ = raw.mean(axis=0)
         self.scale_ = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0) / self.weight
         return self
@@ -206,7 +214,8 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "heuristics_")
         if len(X) == 0:
             return np.zeros((0, len(self.heuristics_)))
-        raw = np.vstack([signal_rates(as_doc(x), self.heuristics_) for x in X])
+        skip = getattr(self, "skip_dateline", False)  # artifacts pickled before the option have none
+        raw = np.vstack([signal_rates(as_doc(x), self.heuristics_, skip) for x in X])
         out: np.ndarray = (raw - self.mean_) / self.scale_
         return out
 

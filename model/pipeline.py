@@ -220,7 +220,7 @@ def build_pipeline(
                     skip_dateline=skip_dateline,
                 ),
             ),
-            ("signals", SignalFeatures(heuristics=names, weight=signal_weight)),
+            ("signals", SignalFeatures(heuristics=names, weight=signal_weight, skip_dateline=skip_dateline)),
         ]
     )
     classifier = CalibratedLinear(c=c, folds=folds, seed=seed, bounds=signal_bounds(names, named_floor))

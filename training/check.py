@@ -145,7 +145,7 @@ def check_genre_artifact(directory: Path, root: Path) -> list[str]:
     if risk_card.version != card.terms_from:
         problems.append(f"genre model reads the terms of {card.terms_from}, but the shipped risk model is {risk_card.version}")
     terms = risk_pipeline.named_steps["features"].transformer_list[0][1]
-    fresh_pipeline, fresh_card = run_genre_protocol(dataset, card.hyperparameters, terms, risk_card.version)
+    fresh_pipeline, fresh_card = run_genre_protocol(dataset, card.hyperparameters, terms, risk_card.version, card.version)
     problems += list(_diff("genre.evaluation", card.evaluation, fresh_card.evaluation))
     if sha256_bytes(pipeline_bytes(fresh_pipeline)) != card.pipeline_sha256:
         problems += list(fitted_state_diffs("genre pipeline", pipeline, fresh_pipeline))

@@ -1,6 +1,6 @@
 """`python -m training.genre`: train and evaluate the genre model (news, opinion, satire, press release).
 
-    python -m training.genre --data-root ../shared/data --out model/artifacts/genre-v2
+    python -m training.genre --data-root ../shared/data --out model/artifacts/genre-v3 --terms-from model/artifacts/risk-v3
 
 Reads every `<set>/articles.jsonl` under the root (their `genre` field; `news` when absent, and
 machine-written `generated` texts count as news: they imitate news reporting). Splits by the
@@ -33,7 +33,6 @@ from model.features import TermFeatures
 from model.genre import GENRES, NOT_NEWS_CONFIDENCE, GenreCueFeatures, GenreReader, terms_digest
 from training.data import Dataset, load_dataset, split_dataset
 
-GENRE_VERSION = "genre-v2"
 # Chosen on held-out groups and with horne2017_satire held out whole (docs/model.md, "Genre"):
 # balanced class weights lift opinion/satire recall from 0.2-0.3 to 0.5-0.7; C=10 keeps genuine news
 # read as another genre below 4% at the same macro-F1 as C=3 or C=30.
@@ -102,8 +101,10 @@ def _held_out_source(
     }
 
 
-def run_genre_protocol(dataset: Dataset, hp: dict[str, Any], terms: TermFeatures, terms_from: str) -> tuple[Pipeline, GenreCard]:
-    """Grouped split by genre, fit on the training groups, evaluate on the held-out ones."""
+def run_genre_protocol(
+    dataset: Dataset, hp: dict[str, Any], terms: TermFeatures, terms_from: str, version: str
+) -> tuple[Pipeline, GenreCard]:
+    """Grouped split by genre, fit on the training groups, evaluate on the held-out ones; the card says `version`."""
     y = genre_targets(dataset)
     by_genre = dataclasses.replace(dataset, strata=[f"genre:{g}" for g in y])
     docs = [Doc(a) for a in dataset.articles]
@@ -134,7 +135,7 @@ def run_genre_protocol(dataset: Dataset, hp: dict[str, Any], terms: TermFeatures
     }
     final = _fit(docs, y, hp, terms)
     card = GenreCard(
-        version=GENRE_VERSION,
+        version=version,
         created_at=datetime.now(UTC).replace(microsecond=0),
         sklearn_version=library_versions()["scikit-learn"],
         library_versions=library_versions(),
@@ -216,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     given = parser.add_mutually_exclusive_group(required=True)
     given.add_argument("--data-root", type=Path, help="a folder of <set>/articles.jsonl; every set in it is used")
     given.add_argument("--data", nargs="+", type=Path, help="labelled JSONL files with a `genre` field")
-    parser.add_argument("--out", type=Path, required=True, help="artifact directory, e.g. model/artifacts/genre-v1")
+    parser.add_argument("--out", type=Path, required=True, help="artifact directory, e.g. model/artifacts/genre-v3")
+    parser.add_argument("--version", default=None, help="the genre model's version (default: the name of --out)")
     parser.add_argument(
         "--terms-from",
         type=Path,
@@ -230,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hp = DEFAULT_GENRE_HYPERPARAMETERS | {"c": args.c}
     risk_pipeline, risk_card = load_artifact(args.terms_from or shipped_artifact_dir())
     terms = risk_pipeline.named_steps["features"].transformer_list[0][1]
-    pipeline, card = run_genre_protocol(dataset, hp, terms, risk_card.version)
+    pipeline, card = run_genre_protocol(dataset, hp, terms, risk_card.version, args.version or args.out.name)
     command = "python -m training.genre " + " ".join(shlex.quote(a) for a in argv)
     card = save_artifact(pipeline, card.model_copy(update={"training_command": command}), args.out)
     (args.out / "report.md").write_text(render_genre_report(card), encoding="utf-8")

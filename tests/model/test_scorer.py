@@ -103,13 +103,15 @@ WIRE_BODY = (
 
 @pytest.mark.parametrize("dateline", ["SPRINGFIELD (Reuters) - ", "SPRINGFIELD, Ill. (AP) — ", "NEW YORK, June 5 - "])
 def test_shipped_artifact_reads_no_risk_signal_in_a_dateline(dateline: str) -> None:
-    """A dateline fires no signal. (Its words still count as terms: "(AP)" moves risk-v2 by +0.003, see docs/model.md.)"""
+    """A dateline fires no signal and its words are no terms (risk-v3 leaves them out): a wire story does not score
+    higher with its dateline than without it."""
     scorer = load_scorer()
     title = "Council approves road repair budget"
     plain = scorer.score(Article(title=title, text=WIRE_BODY))
     wire = scorer.score(Article(title=title, text=dateline + WIRE_BODY))
     assert plain.assessed and wire.assessed and wire.level == plain.level == "low"
     assert {s.name for s in wire.signals} == {s.name for s in plain.signals}
+    assert wire.score is not None and plain.score is not None and wire.score <= plain.score
 
 
 @pytest.mark.parametrize(
