@@ -35,7 +35,7 @@ def logit(p: float) -> float:
 
 @pytest.fixture(scope="module")
 def with_prevalence(scorer: Scorer) -> Scorer:
-    """The tiny model with a card that records the share of fakes it was trained on (41%, as risk-v2's)."""
+    """The tiny model with a card that records the share of fakes it was trained on (41%, as risk-v3's)."""
     return Scorer(scorer.pipeline, scorer.card.model_copy(update={"prevalence": PREVALENCE}))
 
 

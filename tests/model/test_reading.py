@@ -133,7 +133,7 @@ def test_genre_of_own_samples(shipped: Scorer, row: dict[str, str]) -> None:
     for cue in result.genre.cues:
         source = row["title"] if cue.section == "title" else row["text"]
         assert source[cue.start : cue.end] == cue.text
-    # the not_news warning follows the genre's confidence (genre-v2 reads opinion sample 3 as opinion at 0.29)
+    # the not_news warning follows the genre's confidence (genre-v3 reads opinion sample 3 as opinion at 0.29)
     assert (result.warning("not_news") is not None) == (row["genre"] != "news" and result.genre.confidence >= NOT_NEWS_CONFIDENCE)
 
 
