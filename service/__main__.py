@@ -52,9 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="interface to bind (RISK_HOST, default 127.0.0.1; 0.0.0.0 in a container)")
     parser.add_argument("--port", help="TCP port (RISK_PORT, default 8000; 0 picks a free port)")
-    parser.add_argument("--workers", help="uvicorn worker processes (RISK_WORKERS, default 1)")
+    parser.add_argument("--workers", help="web workers, uvicorn processes (RISK_WORKERS, default: one per usable CPU)")
     parser.add_argument("--artifact", help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)")
-    parser.add_argument("--pool-workers", help="scoring processes per worker (RISK_POOL_WORKERS, default: one per CPU; 0: none)")
+    parser.add_argument(
+        "--pool-workers", help="scoring processes in each web worker's pool (RISK_POOL_WORKERS, default: one per CPU; 0: none)"
+    )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="RISK_LOG_LEVEL, default info")
     parser.add_argument(
         "--base-rate",

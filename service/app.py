@@ -18,9 +18,9 @@ from model import __version__
 from service import feeds, health, metrics, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
-from service.middleware import DirectRoutes, RequestContextMiddleware
+from service.middleware import RequestContextMiddleware
+from service.scoring import ServiceState
 from service.settings import Settings
-from service.state import ServiceState
 
 logger = logging.getLogger("misinfo_risk.app")
 
@@ -41,7 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await state.close()
             metrics.mark_this_process_dead()
 
-    app = FastAPI(title="misinfo-risk", version=__version__, description=schemas.API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="misinfo-risk",
+        version=__version__,
+        description=schemas.API_DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,  # a redirect would be built from the client's Host header: answer 404 instead
+    )
     app.state.settings = settings
     app.state.service = None
     app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
@@ -50,6 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds.router)
     install_error_handlers(app)
     schemas.install_openapi(app)
-    app.add_middleware(DirectRoutes, routes=routes.DIRECT)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)  # added last: outermost
     return app

@@ -34,9 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import uvloop
-
-from service.procstats import pid_alive
 
 logger = logging.getLogger("misinfo_risk.balance")
 
@@ -68,7 +67,7 @@ class Board:
         try:
             for slot in range(SLOTS):
                 owner, _ = _SLOT.unpack_from(self._map, slot * _SLOT.size)
-                if owner in (0, pid) or not pid_alive(owner):
+                if owner in (0, pid) or not psutil.pid_exists(owner):
                     _SLOT.pack_into(self._map, slot * _SLOT.size, pid, 0)
                     return slot
         finally:
@@ -85,7 +84,7 @@ class Board:
             if other == slot:
                 continue
             pid, connections = _SLOT.unpack_from(self._map, other * _SLOT.size)
-            if pid and (fewest is None or connections < fewest) and pid_alive(pid):
+            if pid and (fewest is None or connections < fewest) and psutil.pid_exists(pid):
                 fewest = connections
         return fewest
 

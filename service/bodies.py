@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from misinfo_risk.runtime import Rejected
 from service.errors import content_too_large, malformed_json, unsupported_media_type
-from service.scoring import Rejected
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"

@@ -25,8 +25,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from misinfo_risk.runtime import Rejected
 from model.errors import InvalidArticle
-from service.scoring import Rejected
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:misinfo-risk:problem:"
@@ -133,7 +133,11 @@ def invalid_article(exc: InvalidArticle | Rejected, field_prefix: str = "") -> P
 
 def item_error(rejected: Rejected) -> dict[str, Any]:
     """The object that takes a rejected item's place in batch results (and NDJSON lines)."""
-    return {"index": rejected.index, "id": rejected.id, "error": invalid_article(rejected).body()}
+    if rejected.internal:
+        problem = Problem(500, "internal-error", f"article: {rejected.message}")
+    else:
+        problem = invalid_article(rejected)
+    return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
 
 
 def stream_error(index: int, problem: Problem) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from service.batching import base_rate_of, batch_body, score_batch, scoring_prob
 from service.bodies import JSON, read_body
 from service.deps import authorized_state
 from service.errors import FieldError, Problem, unsupported_media_type
-from service.pool import PoolError
+from service.scoring import PoolBroken
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
@@ -92,6 +92,6 @@ async def score_feed(request: Request) -> Response:
         raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
     try:
         outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
-    except PoolError as exc:
+    except PoolBroken as exc:
         raise scoring_problem(exc) from exc
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)

@@ -21,16 +21,19 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 
+from misinfo_risk.runtime import ChunkResult, Rejected, Scored
 from model.artifact import ModelCard
-from service.procstats import ServiceProcessCollector, pid_alive
-from service.scoring import ChunkResult, Rejected, Scored
+from service.settings import ROOT_ENV
 
 ENDPOINTS = ("single", "batch", "feed")
 LEVELS = ("low", "medium", "high")
@@ -223,7 +226,7 @@ def sweep_dead_processes(directory: Path) -> list[int]:
     dead = []
     for path in directory.glob("gauge_live*_*.db"):
         match = _LIVE_FILE.fullmatch(path.name)
-        if match and not pid_alive(pid := int(match.group(1))):
+        if match and not psutil.pid_exists(pid := int(match.group(1))):
             multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
             dead.append(pid)
     return dead
@@ -236,6 +239,42 @@ def mark_this_process_dead() -> None:
         multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
+class ServiceProcessCollector(Collector):
+    """process_* metrics summed over the service's processes (psutil).
+
+    The client library's own process collector reports only the process that renders the page; with
+    several web workers and pools that is one arbitrary process. This one sums over the process that ran
+    `misinfo-risk serve` (ROOT_ENV, inherited by every child) and all its descendants.
+    """
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            root = psutil.Process(int(os.environ.get(ROOT_ENV) or os.getpid()))
+            processes = [root, *root.children(recursive=True)]
+            started = root.create_time()
+        except psutil.Error:
+            return
+        cpu = rss = vms = fds = 0.0
+        alive = 0
+        for process in processes:
+            try:
+                with process.oneshot():
+                    times, memory = process.cpu_times(), process.memory_info()
+                    fds += process.num_fds()
+            except psutil.Error:  # exited meanwhile
+                continue
+            alive += 1
+            cpu += times.user + times.system
+            rss += memory.rss
+            vms += memory.vms
+        yield CounterMetricFamily("process_cpu_seconds", "CPU seconds of all service processes.", value=cpu)
+        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory of all service processes.", value=rss)
+        yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory of all service processes.", value=vms)
+        yield GaugeMetricFamily("process_open_fds", "Open file descriptors of all service processes.", value=fds)
+        yield GaugeMetricFamily("risk_service_processes", "Live service processes (workers, pools).", value=alive)
+        yield GaugeMetricFamily("process_start_time_seconds", "Start time of the service (epoch seconds).", value=started)
+
+
 def exposition(accept: str | None) -> tuple[bytes, str]:
     """The metrics page (body, content type): every worker's metrics in multiprocess mode."""
     directory = multiprocess_dir()
@@ -245,7 +284,7 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
         sweep_dead_processes(directory)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-        # the default process/platform metrics, made correct for several processes (see service.procstats)
+        # the default process/platform metrics, made correct for several processes
         registry.register(ServiceProcessCollector())
         PlatformCollector(registry=registry)
     encoder, content_type = choose_encoder(accept or "")

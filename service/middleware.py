@@ -13,16 +13,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import metrics
-from service.errors import PROBLEM_MEDIA_TYPE, Problem, problem_response
+from service.errors import PROBLEM_MEDIA_TYPE, Problem
 from service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -38,37 +36,6 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
         if name == REQUEST_ID_HEADER and _REQUEST_ID.fullmatch(value):
             return value.decode("ascii")
     return uuid.uuid4().hex
-
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class DirectRoutes:
-    """Serve a few hot `request -> Response` endpoints without the framework's routing layers.
-
-    The scoring endpoints are also declared as FastAPI routes (for OpenAPI and /docs), but
-    routing through Starlette and FastAPI costs ~75 us per request, ~8% of scoring a 5 KB article.
-    Requests matching (method, path) exactly are answered here; a `Problem` becomes its
-    problem+json response; everything else goes on to the app unchanged.
-
-        app.add_middleware(DirectRoutes, routes={("POST", "/v1/score"): score_article})
-    """
-
-    def __init__(self, app: ASGIApp, *, routes: Mapping[tuple[str, str], Endpoint]) -> None:
-        self.app = app
-        self.routes = dict(routes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.routes.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
-        if endpoint is None:
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            response = await endpoint(request)
-        except Problem as problem:
-            response = problem_response(problem, request)
-        await response(scope, receive, send)
 
 
 class RequestContextMiddleware:

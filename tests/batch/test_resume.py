@@ -45,7 +45,7 @@ def test_interrupted_runs_resume_to_identical_output(  # Ctrl-C, SIGKILL, a work
     worker = forkserver.children()[0]
     worker.kill()  # e.g. the out-of-memory killer
     assert third.wait(timeout=60) == 4, runs.log(third)
-    assert "worker process died" in runs.log(third) and not out.exists()
+    assert "scoring process died" in runs.log(third) and not out.exists()
 
     status = main([*common, "--output", str(out), "--chunk-size", "20"])
     assert status == 2 and "--restart" in capsys.readouterr().err  # other arguments: refused, state kept
