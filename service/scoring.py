@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from misinfo_risk.runtime import WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, failed_item, score_chunk
+from misinfo_risk.runtime import WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
 from model.scorer import Scorer, load_scorer
 from service.settings import Settings
 
@@ -87,8 +87,9 @@ class ServiceState:
     async def score_chunk(self, items: Sequence[Any], start: int = 0, base_rate: float | None = None) -> ChunkResult:
         """Score a chunk on the pool (in a thread without one); outcomes in order. Raises PoolBroken.
 
-        A chunk that fails as a whole in the pool for any other reason (e.g. an item too deeply nested to
-        be sent to a process) is scored again item by item, so only the item at fault gets an error.
+        A chunk that fails as a whole in the pool for any other reason (e.g. an item too deeply nested for
+        pickle to send it to a process) is scored again item by item; an item that fails alone is scored
+        here, in a thread of the web worker, with the same rule (`score_chunk` never raises for an item).
         """
         max_chars = self.settings.max_article_chars
         if self.pool is None:
@@ -99,9 +100,10 @@ class ServiceState:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
             raise PoolBroken(str(exc)) from exc
-        except Exception as exc:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
+        except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
             if len(items) == 1:
-                return ChunkResult([failed_item(start, items[0], exc)], time.perf_counter() - began)
+                logger.warning("a chunk of one item failed in the pool; scoring it in the web worker", exc_info=True)
+                return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
         parts = await asyncio.gather(*(self.score_chunk([item], start + i, base_rate) for i, item in enumerate(items)))
         return ChunkResult([o for part in parts for o in part.outcomes], time.perf_counter() - began)
 
