@@ -96,13 +96,14 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
     have_uvloop = importlib.util.find_spec("uvloop") is not None
     have_httptools = importlib.util.find_spec("httptools") is not None
+    os.environ["RISK_HEADER_TIMEOUT"] = str(settings.header_timeout)  # read by service.protocol in each worker
     return {
         "factory": True,
         "host": settings.host,
         "port": settings.port,
         "workers": settings.workers,
         "loop": _loop(settings, have_uvloop),
-        "http": "httptools" if have_httptools else "h11",
+        "http": "service.protocol:HeadTimeoutProtocol" if have_httptools else "h11",  # h11: no head timeout
         "lifespan": "on",
         "log_config": log_config(settings.log_level),
         "access_log": False,  # ours is structured and written by service.middleware

@@ -56,5 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feeds.router)
     install_error_handlers(app)
     schemas.install_openapi(app)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)  # added last: outermost
+    app.add_middleware(
+        RequestContextMiddleware, access_log=settings.access_log, body_timeout=settings.body_timeout
+    )  # added last: outermost
     return app

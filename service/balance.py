@@ -135,15 +135,28 @@ class BalancedServer:
         return not self._closed
 
     def close(self) -> None:
-        """Stop accepting (open connections are left to uvicorn's graceful shutdown)."""
+        """Stop serving new connections: from now on they are reset at once (open ones drain in uvicorn).
+
+        The listening socket is shared with the supervisor and the siblings, so it stays open during the
+        drain; leaving new connections in its queue would make their clients wait for the whole drain.
+        """
         if self._closed:
             return
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
         self._loop.remove_reader(self._sock.fileno())
+        self._loop.add_reader(self._sock.fileno(), self._refuse)
         self._board.release(self._slot)
         self._board.close()
+
+    def _refuse(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+        except OSError:  # a sibling took it, or the socket is gone
+            return
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        conn.close()
 
     async def wait_closed(self) -> None:
         return None

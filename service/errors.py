@@ -44,6 +44,7 @@ TITLES: dict[str, str] = {
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "not-ready": "Service not ready",
+    "request-timeout": "Request timeout",
     "scoring-unavailable": "Scoring unavailable",
     "internal-error": "Internal server error",
 }
@@ -108,6 +109,15 @@ def content_too_large(limit: int, what: str = "request body") -> Problem:
     return Problem(
         413, "content-too-large", f"The {what} is larger than the limit of {limit:,} bytes.", headers={"connection": "close"}
     )
+
+
+class BodyTimeout(Exception):
+    """The request body stopped arriving for longer than the body timeout (raised by the request middleware)."""
+
+
+def request_timeout(seconds: float) -> Problem:
+    detail = f"The request body stopped arriving for more than {seconds:g} s."
+    return Problem(408, "request-timeout", detail, headers={"connection": "close"})
 
 
 def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:

@@ -20,7 +20,7 @@ from ingest.feeds import FeedError, feed_articles
 from service import schemas
 from service.auth import SECURITY
 from service.batching import base_rate_of, batch_body, score_batch, scoring_problem
-from service.bodies import JSON, read_body
+from service.bodies import JSON, read_body, refuse_content_encoding
 from service.deps import authorized_state
 from service.errors import FieldError, Problem, unsupported_media_type
 from service.scoring import PoolBroken
@@ -62,6 +62,7 @@ FEED_DOCS: dict[str, Any] = {
 
 def _media_type(request: Request) -> str:
     """The body's media type if it is a feed type (any charset: XML declares its own encoding); else 415."""
+    refuse_content_encoding(request)
     raw = request.headers.get("content-type", "")
     kind = raw.partition(";")[0].strip().lower()
     if kind not in FEED_TYPES:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -20,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import metrics
-from service.errors import PROBLEM_MEDIA_TYPE, Problem
+from service.errors import PROBLEM_MEDIA_TYPE, BodyTimeout, Problem, request_timeout
 from service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -41,9 +42,10 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
 class RequestContextMiddleware:
     """See the module docstring. Add with `app.add_middleware(RequestContextMiddleware)`."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True, body_timeout: float = 10.0) -> None:
         self.app = app
         self.access_log = access_log
+        self.body_timeout = body_timeout
         self._known: frozenset[str] | None = None
 
     def route_label(self, scope: Scope) -> str:
@@ -65,12 +67,19 @@ class RequestContextMiddleware:
         request_id = request_id_from(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         route = self.route_label(scope)
-        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0}
+        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0, "body_done": False}
 
         async def receive_counting() -> Message:
-            message = await receive()
+            if state["body_done"]:
+                return await receive()
+            try:
+                async with asyncio.timeout(self.body_timeout):  # counts only while the app waits for body bytes
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self.body_timeout) from None
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
+                state["body_done"] = not message.get("more_body", False)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -87,10 +96,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive_counting, send_with_id)
         except ClientDisconnect:
             state["status"] = state["status"] or CLIENT_CLOSED
+        except BodyTimeout:
+            if not state["status"]:
+                await _send_problem(send_with_id, scope, request_id, request_timeout(self.body_timeout))
+            state["status"] = state["status"] or 408
         except Exception:
             error_logger.exception("unhandled error", extra={"request_id": request_id, "route": route})
             if not state["status"]:
-                await _send_internal_error(send_with_id, scope, request_id)
+                problem = Problem(500, "internal-error", "The server failed to handle this request; it has been logged.")
+                await _send_problem(send_with_id, scope, request_id, problem)
             state["status"] = 500
         finally:
             in_progress.dec()
@@ -145,9 +159,9 @@ def _declared_length(scope: Scope) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def _send_internal_error(send: Send, scope: Scope, request_id: str) -> None:
-    problem = Problem(500, "internal-error", "The server failed to handle this request; it has been logged.")
+async def _send_problem(send: Send, scope: Scope, request_id: str, problem: Problem) -> None:
     body = orjson.dumps(problem.body(instance=scope["path"], request_id=request_id))
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    headers += [(k.encode(), v.encode()) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

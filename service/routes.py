@@ -29,7 +29,7 @@ from service.bodies import (
     wants_ndjson,
 )
 from service.deps import authorized_state
-from service.errors import FieldError, Problem, invalid_article
+from service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
 from service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
 from service.streaming import Spool, SpooledStreamResponse
 
@@ -116,6 +116,9 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
             return
         except ClientDisconnect:
             raise
+        except BodyTimeout as exc:
+            spool.put(stream_error_line(count, request_timeout(exc.args[0])))
+            return
         except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
             logger.exception("a stream failed", extra={"items_sent": count})
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     keep_alive_timeout: int = Field(default=5, ge=1)
     """Seconds an idle keep-alive connection stays open."""
 
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a connection may take to send a complete request head (from connecting, or from the head's
+    first byte on a keep-alive connection); then it is closed."""
+
+    body_timeout: float = Field(default=10.0, gt=0)
+    """Seconds the server waits for the next part of a request body; then it answers 408 and closes."""
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
