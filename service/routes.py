@@ -110,28 +110,31 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
             async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
-                spool.put(ndjson_lines(result.outcomes))
+                await spool.put(ndjson_lines(result.outcomes))
         except PoolBroken as exc:
-            spool.put(stream_error_line(count, scoring_problem(exc)))
+            spool.put_nowait(stream_error_line(count, scoring_problem(exc)))
             return
         except ClientDisconnect:
             raise
         except BodyTimeout as exc:
-            spool.put(stream_error_line(count, request_timeout(exc.args[0])))
+            spool.put_nowait(stream_error_line(count, request_timeout(exc.args[0])))
             return
         except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
             logger.exception("a stream failed", extra={"items_sent": count})
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
-            spool.put(stream_error_line(count, problem))
+            spool.put_nowait(stream_error_line(count, problem))
             return
         finally:
             metrics.record_batch_size("batch", count)
         if lines is not None and lines.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
-            spool.put(stream_error_line(count, problem))
+            spool.put_nowait(stream_error_line(count, problem))
 
-    return SpooledStreamResponse(produce, media_type=NDJSON, memory_limit=state.settings.stream_memory_bytes)
+    settings = state.settings
+    return SpooledStreamResponse(
+        produce, media_type=NDJSON, memory_limit=settings.stream_memory_bytes, total_limit=settings.stream_buffer_bytes
+    )
 
 
 @router.get("/model", **schemas.MODEL_DOCS)

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     stream_memory_bytes: int = Field(default=8 * MiB, ge=0)
     """Streamed results a slow reader may leave in memory before they are buffered in a temporary file."""
 
+    stream_buffer_bytes: int = Field(default=64 * MiB, ge=0)
+    """Streamed results a slow reader may leave waiting in all (memory and file); beyond, the server stops
+    reading the request until the client reads (backpressure)."""
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the JSON-lines logs."""
 

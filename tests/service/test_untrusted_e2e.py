@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx2
 import pytest
 
 from tests.service.conftest import article_dict
-from tests.service.server import ServeProcess
+from tests.service.server import RawStream, ServeProcess
 
 pytestmark = pytest.mark.e2e
 DEPTH = 600
@@ -165,5 +166,41 @@ def test_connections_opened_during_the_drain_are_refused_at_once(tiny_artifact: 
             data = b""
         assert data == b"" and time.monotonic() - began < 2
         busy.close()
+    finally:
+        server.stop()
+
+
+def test_a_stream_client_that_does_not_read_holds_back_the_server(tiny_artifact: Path) -> None:
+    """Results wait for a client that does not read up to RISK_STREAM_BUFFER_BYTES; then the server stops
+    reading the request (it used to buffer ~6x the input in temporary files). Every result still arrives."""
+    env = {"RISK_STREAM_MEMORY_BYTES": "262144", "RISK_STREAM_BUFFER_BYTES": "1048576"}
+    server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "1"], workers=1, env=env).wait_ready()
+    noisy = "Insiders say it is SHOCKING!!! Share this now, experts claim. " * 12  # many signals: long results
+    total = 6_000
+    try:
+        stream = RawStream(server.port, "/v1/score/batch", "application/x-ndjson")
+        sent = threading.Event()
+
+        def send_all() -> None:
+            for start in range(0, total, 100):
+                stream.send(
+                    "".join(
+                        json.dumps(article_dict(i, text=f"Item {i}: {noisy}")) + "\n" for i in range(start, start + 100)
+                    ).encode()
+                )
+            stream.finish()
+            sent.set()
+
+        sender = threading.Thread(target=send_all, daemon=True)
+        sender.start()
+        assert not sent.wait(8), "the whole body was read although the client read nothing"
+        stream.read_head()
+        ids = [json.loads(line)["id"] for line in stream.lines()]
+        sender.join(60)
+        stream.close()
+        assert ids == [f"a-{i}" for i in range(total)]
+        server.wait_for(lambda: any(e.get("msg") == "stream finished" for e in server.logs()), "the stream's log line")
+        (finished,) = [e for e in server.logs() if e.get("msg") == "stream finished"]
+        assert finished["spilled_bytes"] < 2 * 1048576
     finally:
         server.stop()
