@@ -53,7 +53,29 @@ def test_thousand_articles_with_invalid_ones_come_back_complete_and_in_order(whi
 def test_batch_results_equal_single_results(pool_client: TestClient, scorer: Scorer) -> None:
     items = [article_dict(i, text=f"Insiders say item {i} is a SHOCKING cover-up!!! Share this now.") for i in range(20)]
     results = pool_client.post("/v1/score/batch", json=items).json()["results"]
-    assert results == [scorer.score(parse_article(item)).model_dump(mode="json") for item in items]
+    expected = [scorer.score(parse_article(item)).model_dump(mode="json") for item in items]
+    # a vectorised batch may differ from one-by-one scoring in the last bits (1.1e-16 seen): docs/runtime.md
+    assert_same_results(results, expected)
+
+
+SCORE_TOLERANCE = 1e-9
+"""Batch and single scoring of the same article agree within this (relative and absolute), as docs/runtime.md states."""
+
+
+def assert_same_results(got: object, expected: object, where: str = "results") -> None:
+    """Equal JSON values, floats within SCORE_TOLERANCE."""
+    if isinstance(expected, float) and isinstance(got, int | float):
+        assert got == pytest.approx(expected, rel=SCORE_TOLERANCE, abs=SCORE_TOLERANCE), where
+    elif isinstance(expected, dict) and isinstance(got, dict):
+        assert got.keys() == expected.keys(), where
+        for key in expected:
+            assert_same_results(got[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list) and isinstance(got, list):
+        assert len(got) == len(expected), where
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            assert_same_results(g, e, f"{where}[{i}]")
+    else:
+        assert got == expected, where
 
 
 def test_empty_batch(client: TestClient) -> None:
