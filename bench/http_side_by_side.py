@@ -109,7 +109,7 @@ def measure(tree: Path, bodies: Path, batch: bytes, seconds: int) -> dict[str, f
     with TreeServer(tree, workers=1) as server:
         out["batch_articles_s"] = batch_rate(server.url, batch)
         wrk(server.url + "/v1/score", bodies, connections=1, seconds=2)
-        out["p50_ms_1c"] = wrk(server.url + "/v1/score", bodies, connections=1, seconds=seconds).p50
+        out["p50_ms_1c"] = wrk(server.url + "/v1/score", bodies, connections=1, seconds=seconds).p50_ms
     return out
 
 

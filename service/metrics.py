@@ -31,7 +31,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from misinfo_risk.runtime import ChunkResult, Rejected, Scored
+from misinfo_risk.runtime import ChunkResult, Scored
 from model.artifact import ModelCard
 from service.settings import ROOT_ENV
 
@@ -134,48 +134,27 @@ def record_request(route: str, method: str, status: int, seconds: float, request
 
 def record_outcomes(endpoint: str, result: ChunkResult) -> None:
     """Record a scored chunk (or single article): levels, scores, signals, rejections, scoring time."""
-    levels: Tally[str] = Tally()
-    signals: Tally[str] = Tally()
-    reasons: Tally[str] = Tally()
-    unread: Tally[str] = Tally()
-    genres: Tally[str] = Tally()
-    languages: Tally[str] = Tally()
-    warnings: Tally[str] = Tally()
+    counts: Tally[tuple[Any, tuple[str, ...]]] = Tally()  # (counter, label values) -> increment
     score = _child(SCORE, endpoint)
     for outcome in result.outcomes:
         if not isinstance(outcome, Scored):
-            reasons[outcome.reason if outcome.reason in REJECT_REASONS else "invalid"] += 1
+            counts[ARTICLES_REJECTED, (endpoint, outcome.reason if outcome.reason in REJECT_REASONS else "invalid")] += 1
             continue
-        languages[outcome.language if outcome.language in LANGUAGES or outcome.language == "und" else "other"] += 1
+        language = outcome.language if outcome.language in LANGUAGES or outcome.language == "und" else "other"
+        counts[ARTICLES_LANGUAGE, (language,)] += 1
         if outcome.level is None or outcome.score is None:
-            unread[outcome.reason if outcome.reason in NOT_ASSESSED_REASONS else "no_readable_text"] += 1
+            reason = outcome.reason if outcome.reason in NOT_ASSESSED_REASONS else "no_readable_text"
+            counts[ARTICLES_NOT_ASSESSED, (endpoint, reason)] += 1
             continue
-        levels[outcome.level] += 1
-        signals.update(outcome.signals)
-        score.observe(outcome.score)
+        counts[ARTICLES_SCORED, (endpoint, outcome.level)] += 1
+        counts.update((SIGNAL_FIRED, (name,)) for name in outcome.signals)
+        counts.update((RESULT_WARNINGS, (w,)) for w in outcome.warnings if w in WARNINGS)
         if outcome.genre in GENRES:
-            genres[outcome.genre] += 1
-        warnings.update(w for w in outcome.warnings if w in WARNINGS)
-    for level, count in levels.items():
-        _child(ARTICLES_SCORED, endpoint, level).inc(count)
-    for reason, count in unread.items():
-        _child(ARTICLES_NOT_ASSESSED, endpoint, reason).inc(count)
-    for genre, count in genres.items():
-        _child(ARTICLES_GENRE, endpoint, genre).inc(count)
-    for language, count in languages.items():
-        _child(ARTICLES_LANGUAGE, language).inc(count)
-    for warning, count in warnings.items():
-        _child(RESULT_WARNINGS, warning).inc(count)
-    for reason, count in reasons.items():
-        _child(ARTICLES_REJECTED, endpoint, reason).inc(count)
-    for name, count in signals.items():
-        _child(SIGNAL_FIRED, name).inc(count)
+            counts[ARTICLES_GENRE, (endpoint, outcome.genre)] += 1
+        score.observe(outcome.score)
+    for (metric, labels), count in counts.items():
+        _child(metric, *labels).inc(count)
     _child(SCORING_DURATION, endpoint).observe(result.seconds)
-
-
-def record_rejected(endpoint: str, rejected: Rejected) -> None:
-    """Record one item refused outside a chunk."""
-    _child(ARTICLES_REJECTED, endpoint, rejected.reason if rejected.reason in REJECT_REASONS else "invalid").inc()
 
 
 def record_batch_size(endpoint: str, items: int) -> None:
