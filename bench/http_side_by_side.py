@@ -101,7 +101,14 @@ def batch_rate(url: str, body: bytes, rounds: int = 5) -> float:
     return 1_000 / statistics.median(times)
 
 
-def measure(tree: Path, bodies: Path, batch: bytes, seconds: int) -> dict[str, float]:
+def in_process_p50(tree: Path, bodies: Path) -> float:
+    child = [sys.executable, "-c", _INPROCESS, str(bodies)]
+    env = os.environ | {"PYTHONPATH": str(tree)}
+    p50: float = json.loads(subprocess.run(child, cwd=tree, env=env, capture_output=True, text=True, check=True).stdout)["p50_ms"]
+    return p50
+
+
+def measure(tree: Path, bodies: Path, batch: bytes, seconds: int, *, in_process: bool) -> dict[str, float]:
     out: dict[str, float] = {}
     with TreeServer(tree, workers=2) as server:
         wrk(server.url + "/v1/score", bodies, connections=16, seconds=2)  # warm-up
@@ -110,6 +117,8 @@ def measure(tree: Path, bodies: Path, batch: bytes, seconds: int) -> dict[str, f
         out["batch_articles_s"] = batch_rate(server.url, batch)
         wrk(server.url + "/v1/score", bodies, connections=1, seconds=2)
         out["p50_ms_1c"] = wrk(server.url + "/v1/score", bodies, connections=1, seconds=seconds).p50_ms
+    if in_process:  # right after the HTTP p50, so that both see the same load
+        out["inprocess_p50_ms"] = in_process_p50(tree, bodies)
     return out
 
 
@@ -131,10 +140,8 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
     for r in range(args.rounds):
         for name, tree in trees.items():
-            results[name].append(measure(tree, bodies, batch, args.seconds))
+            results[name].append(measure(tree, bodies, batch, args.seconds, in_process=name == "new"))
             print(f"round {r + 1} {name}: {results[name][-1]}", file=sys.stderr, flush=True)
-    child = [sys.executable, "-c", _INPROCESS, str(bodies)]
-    inprocess = json.loads(subprocess.run(child, cwd=ROOT, capture_output=True, text=True, check=True).stdout)["p50_ms"]
     commits = {n: _commit(t) for n, t in trees.items()}
     machine = f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     print(f"machine: {machine}; old {commits['old']}, new {commits['new']}")
@@ -146,7 +153,10 @@ def main() -> None:
         new = [r[key] for r in results["new"]]
         ratios = ", ".join(f"{n / o:.2f}" for o, n in zip(old, new, strict=True))
         print(f"| {label} | {statistics.median(old):,.2f} | {statistics.median(new):,.2f} | {ratios} |")
-    print(f"\nin-process p50 of the same work in the new tree (validate, score, serialise): {inprocess:.3f} ms")
+    gaps = ", ".join(f"{r['p50_ms_1c'] - r['inprocess_p50_ms']:+.2f}" for r in results["new"])
+    inprocess = statistics.median(r["inprocess_p50_ms"] for r in results["new"])
+    print(f"\nnew tree, in-process p50 of the same work (validate, score, serialise): {inprocess:.3f} ms (median);")
+    print(f"HTTP p50 minus in-process p50, per round (ms): {gaps}")
 
 
 if __name__ == "__main__":
