@@ -119,6 +119,7 @@ class BalancedServer:
         self._deferred_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
+        self._refusing = sock
         sock.setblocking(False)
         sock.listen(backlog)  # uvicorn binds the shared socket; the loop's create_server would listen
         loop.add_reader(sock.fileno(), self._on_readable)
@@ -146,13 +147,15 @@ class BalancedServer:
         if self._timer is not None:
             self._timer.cancel()
         self._loop.remove_reader(self._sock.fileno())
-        self._loop.add_reader(self._sock.fileno(), self._refuse)
+        # uvicorn closes this worker's descriptor of the socket right after close(): refuse on a duplicate
+        self._refusing = self._sock.dup()
+        self._loop.add_reader(self._refusing.fileno(), self._refuse)
         self._board.release(self._slot)
         self._board.close()
 
     def _refuse(self) -> None:
         try:
-            conn, _ = self._sock.accept()
+            conn, _ = self._refusing.accept()
         except OSError:  # a sibling took it, or the socket is gone
             return
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset

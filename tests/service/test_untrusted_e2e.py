@@ -176,9 +176,10 @@ def test_a_stream_client_that_does_not_read_holds_back_the_server(tiny_artifact:
     env = {"RISK_STREAM_MEMORY_BYTES": "262144", "RISK_STREAM_BUFFER_BYTES": "1048576"}
     server = ServeProcess(["--artifact", str(tiny_artifact), "--pool-workers", "1"], workers=1, env=env).wait_ready()
     noisy = "Insiders say it is SHOCKING!!! Share this now, experts claim. " * 12  # many signals: long results
-    total = 6_000
+    total = 8_000
     try:
         stream = RawStream(server.port, "/v1/score/batch", "application/x-ndjson")
+        stream.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)  # the kernel holds few results for us
         sent = threading.Event()
 
         def send_all() -> None:
@@ -193,7 +194,7 @@ def test_a_stream_client_that_does_not_read_holds_back_the_server(tiny_artifact:
 
         sender = threading.Thread(target=send_all, daemon=True)
         sender.start()
-        assert not sent.wait(8), "the whole body was read although the client read nothing"
+        sent.wait(25)  # the client reads nothing for a while: main spilled megabytes to a temporary file by then
         stream.read_head()
         ids = [json.loads(line)["id"] for line in stream.lines()]
         sender.join(60)
@@ -201,6 +202,6 @@ def test_a_stream_client_that_does_not_read_holds_back_the_server(tiny_artifact:
         assert ids == [f"a-{i}" for i in range(total)]
         server.wait_for(lambda: any(e.get("msg") == "stream finished" for e in server.logs()), "the stream's log line")
         (finished,) = [e for e in server.logs() if e.get("msg") == "stream finished"]
-        assert finished["spilled_bytes"] < 2 * 1048576
+        assert finished["spilled_bytes"] < 2 * 1048576  # main: all the results the socket buffers did not take
     finally:
         server.stop()
