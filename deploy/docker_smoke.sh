@@ -90,8 +90,12 @@ print("heist story:", a["level"], round(a["score"], 3), [s["name"] for s in a["s
 EOF
 fi
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/docs")" = 200 ] || fail "/docs"
+# the review page and the docs' local assets are package data: they must be in the installed package
+for asset in / /ui/review.js /ui/review.css /ui/vendor/swagger-ui-bundle.js /ui/vendor/redoc.standalone.js; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$url$asset")" = 200 ] || fail "GET $asset"
+done
 curl -fsS "$url/metrics" | grep -q '^risk_http_requests_total{' || fail "/metrics has no request counts"
-echo "/docs 200, /metrics counts requests"
+echo "/docs, the review page and their assets 200, /metrics counts requests"
 
 say "docker stop during a 1,000-article batch"
 python3 - "$work/batch.json" <<'EOF'

@@ -13,7 +13,7 @@ Feeds are checked for XML attacks (entity declarations, external entities) befor
 URLs are downloaded with a size limit and a timeout (`ingest.http.fetch`).
 """
 
-from ingest.download import FetchError, fetch, is_url
+from ingest.download import AddressPolicy, FetchError, fetch, is_url
 from ingest.feeds import DEFAULT_MAX_FEED_BYTES, FeedError, feed_articles, parse_feed, read_feed
 from ingest.htmltext import html_to_text
 from ingest.items import ARTICLE_FIELDS, Columns, RawItem
@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_FEED_BYTES",
     "FORMATS",
     "Columns",
+    "AddressPolicy",
     "FeedError",
     "FetchError",
     "InputError",

@@ -56,11 +56,11 @@ def read_feed(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> tuple[
     if len(data) > max_bytes:
         raise FeedError(f"feed document is {len(data):,} bytes; the limit is {max_bytes:,}")
     try:
-        check_xml_safe(data)
+        checked = check_xml_safe(data)  # the UTF-8 text that was checked: parse this, never `data`
     except UnsafeXML as exc:
         raise FeedError(f"unsafe XML refused: {exc}") from exc
     # A stream, never bytes or str: feedparser treats a string as a URL or a file name to open.
-    parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=True)
+    parsed = feedparser.parse(io.BytesIO(checked), resolve_relative_uris=False, sanitize_html=True)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"not an RSS or Atom feed{f': {reason}' if reason else ''}")

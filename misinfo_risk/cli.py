@@ -1,4 +1,4 @@
-"""The `misinfo-risk` command: score, train, evaluate, serve, batch.
+"""The `misinfo-risk` command: score, train, evaluate, reproduce, serve, batch, model-info.
 
 Subcommands import their heavy parts lazily, so `misinfo-risk score` never loads the web stack
 and `misinfo-risk serve` never loads training code.
@@ -7,7 +7,9 @@ and `misinfo-risk serve` never loads training code.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,24 +108,64 @@ def cmd_score(args: argparse.Namespace) -> int:
     from model.types import parse_article
 
     article = parse_article(_read_input(args), max_chars=args.max_chars)
-    result = load_scorer(args.artifact).score(article, base_rate=args.base_rate)
+    result = load_scorer(args.artifact, sha256=args.model_sha256).score(article, base_rate=args.base_rate)
     sys.stdout.write((render_pretty(result, article) if args.pretty else result.model_dump_json(indent=2)) + "\n")
     return EXIT_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score labelled files with one or more artifacts; print the comparison, write the report folder."""
+    if args.data_root is not None or args.artifact is not None or args.no_retrain:
+        sys.stderr.write(
+            "misinfo-risk evaluate: --data-root, --artifact and --no-retrain belong to the reproduction check, "
+            "now `misinfo-risk reproduce`; running it.\n"
+        )
+        return cmd_reproduce(args)
+    if not args.data:
+        sys.stderr.write("misinfo-risk evaluate: give the labelled files to evaluate on with --data FILE...\n")
+        return EXIT_ERROR
+    try:
+        from training.compare import render_table, score_labelled
+        from training.data import DataError
+        from training.labelled import read_labelled
+    except ImportError as exc:
+        sys.stderr.write(f"misinfo-risk evaluate reads files with the batch extra: pip install 'misinfo-risk[batch]' ({exc})\n")
+        return EXIT_ERROR
+    if args.report is not None and importlib.util.find_spec("matplotlib") is None:
+        sys.stderr.write("misinfo-risk evaluate: --report draws plots with matplotlib: pip install 'misinfo-risk[train]'\n")
+        return EXIT_ERROR
+    try:
+        data = read_labelled(args.data, label=args.label, columns=args.column or (), max_chars=args.max_chars)
+    except DataError as exc:
+        sys.stderr.write(f"misinfo-risk evaluate: {exc}\n")
+        return EXIT_ERROR
+    runs = [score_labelled(model, data) for model in (args.model or [None])]
+    sys.stdout.write(render_table(runs, data) + "\n")
+    if args.report is not None:
+        from training.compare_report import write_report
+
+        written = write_report(runs, data, args.report, list(args.data))
+        sys.stdout.write(f"report: {written[0]} ({len(written)} files in {args.report})\n")
+    return EXIT_OK
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """The real-data gate: the artifact's model card is reproduced from its training files (retrained by default)."""
     from model.artifact import shipped_artifact_dir
     from training.check import card_data_files, check_artifact
     from training.data import DataError
 
     directory = args.artifact or shipped_artifact_dir()
+    if args.data is None and args.data_root is None:
+        sys.stderr.write("misinfo-risk reproduce: give --data-root DIR (or the card's files with --data FILE...)\n")
+        return EXIT_ERROR
     data = args.data if args.data is not None else card_data_files(directory, args.data_root)
     try:
         problems = check_artifact(directory, data, retrain=not args.no_retrain)
         if args.data_root is not None and args.artifact is None:
             problems += _check_reading(args.data_root, retrain=not args.no_retrain)
     except DataError as exc:
-        sys.stderr.write(f"misinfo-risk evaluate: {exc}\n")
+        sys.stderr.write(f"misinfo-risk reproduce: {exc}\n")
         return EXIT_ERROR
     if problems:
         sys.stderr.write(f"FAIL: {len(problems)} figure(s) in {directory}/model_card.json not reproduced:\n")
@@ -144,6 +186,42 @@ def _check_reading(root: Path, *, retrain: bool) -> list[str]:
     if share < MIN_ASSESSED_SHARE:
         problems.append(f"only {share:.2%} of the articles under {root} were assessed; at least {MIN_ASSESSED_SHARE:.1%} must be")
     return problems
+
+
+def cmd_model_info(args: argparse.Namespace) -> int:
+    """Print the artifact's identity and digest (to pin with --model-sha256 / RISK_MODEL_SHA256); --seal writes it."""
+    from model.artifact import load_card, seal_artifact, shipped_artifact_dir, shipped_genre_dir, verify_artifact
+
+    directory = (args.artifact or shipped_artifact_dir()).resolve()
+    card = load_card(directory)
+    digest = seal_artifact(directory) if args.seal else verify_artifact(directory, args.model_sha256)
+    info = {
+        "artifact": str(directory),
+        "version": card.version,
+        "sha256": digest,
+        "genre_artifact": str(shipped_genre_dir()),
+        "genre_sha256": verify_artifact(shipped_genre_dir()),
+    }
+    sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    if args.seal:
+        sys.stderr.write(f"sealed {directory}: its SHA256SUMS now covers every file in it\n")
+    return EXIT_OK
+
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def sha256_hex(value: str) -> str:
+    """argparse type: a sha256 digest, 64 hexadecimal digits (returned in lower case)."""
+    if not _SHA256.match(value.strip()):
+        raise argparse.ArgumentTypeError(f"must be a sha256 digest (64 hexadecimal digits), not {value!r}")
+    return value.strip().lower()
+
+
+MODEL_SHA256_HELP = (
+    "the sha256 the model artifact must have (its SHA256SUMS file's digest, printed by `misinfo-risk model-info`): "
+    "any other artifact is refused"
+)
 
 
 def base_rate(value: str) -> float:
@@ -169,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--pretty", action="store_true", help="a readable summary instead of JSON")
     score.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
     score.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest text accepted")
+    score.add_argument("--model-sha256", type=sha256_hex, metavar="HEX", help=MODEL_SHA256_HELP)
     score.add_argument(
         "--base-rate",
         type=base_rate,
@@ -179,17 +258,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("train", help="rebuild an artifact from labelled data (see `misinfo-risk train --help`)", add_help=False)
 
-    evaluate = sub.add_parser("evaluate", help="re-evaluate an artifact on real data and check its model card")
-    given = evaluate.add_mutually_exclusive_group(required=True)
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure one or more models on your own labelled JSONL or CSV files",
+        description="Score labelled articles (a 'label' of 1 = fake or misleading, 0 = reliable; see README, 'Evaluate "
+        "on your own data') with each --model and print ROC AUC, PR AUC, ECE and each level's precision, recall and "
+        "false-positive rate side by side.",
+    )
+    evaluate.add_argument("--data", nargs="+", type=Path, metavar="FILE", help="labelled .jsonl or .csv files")
+    evaluate.add_argument(
+        "--model",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="an artifact directory to evaluate; repeat to compare several (default: the shipped model)",
+    )
+    evaluate.add_argument("--report", type=Path, metavar="DIR", help="write report.md, plots, figures.json, scores.csv here")
+    evaluate.add_argument("--label", default="label", metavar="NAME", help="field or column of the label (default: label)")
+    evaluate.add_argument(
+        "--column",
+        action="append",
+        metavar="FIELD=COLUMN",
+        help="read an article field from another field or column, e.g. text=body (repeatable; as in misinfo-risk batch)",
+    )
+    evaluate.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest text accepted (longer: skipped)")
+    evaluate.add_argument("--data-root", type=Path, help="deprecated here: runs `misinfo-risk reproduce --data-root`")
+    evaluate.add_argument("--artifact", type=Path, help="deprecated here: the artifact of `misinfo-risk reproduce`")
+    evaluate.add_argument("--no-retrain", action="store_true", help="deprecated here: see `misinfo-risk reproduce`")
+
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="the real-data gate: re-evaluate (and retrain) an artifact and check every figure in its model card",
+    )
+    given = reproduce.add_mutually_exclusive_group(required=True)
     given.add_argument("--data", nargs="+", type=Path, help="the labelled JSONL files to check against (exactly the card's)")
     given.add_argument(
         "--data-root",
         type=Path,
         help="a folder of <set>/articles.jsonl: check against exactly the files the model card names, found under it",
     )
-    evaluate.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
-    evaluate.add_argument("--no-retrain", action="store_true", help="only re-score the held-out split")
+    reproduce.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
+    reproduce.add_argument("--no-retrain", action="store_true", help="only re-score the held-out split")
 
+    info = sub.add_parser("model-info", help="print the model artifact's version and sha256 digest (to pin it)")
+    info.add_argument("--artifact", type=Path, help="artifact directory (default: the shipped model)")
+    info.add_argument("--model-sha256", type=sha256_hex, metavar="HEX", help="check the artifact against this digest")
+    info.add_argument(
+        "--seal", action="store_true", help="write the artifact's SHA256SUMS from its files as they are (an artifact you trust)"
+    )
     sub.add_parser("serve", help="run the HTTP service (see `misinfo-risk serve --help`)", add_help=False)
     sub.add_parser("batch", help="score feeds and files in bulk (see `misinfo-risk batch --help`)", add_help=False)
     return parser
@@ -203,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "score":
             return cmd_score(args)
+        if args.command == "model-info":
+            return cmd_model_info(args)
+        if args.command == "reproduce":
+            return cmd_reproduce(args)
         return cmd_evaluate(args)
     except InvalidArticle as exc:
         sys.stderr.write(f"misinfo-risk: invalid article: {exc}\n")

@@ -205,17 +205,25 @@ def failed_item(index: int, item: Any, exc: BaseException) -> Rejected:
 # --- the pool -------------------------------------------------------------------------------------
 
 _SCORER: Scorer | None = None  # in a scoring process: the model, loaded once by `_start_process`
+_LOAD_ERROR: Exception | None = None  # or why it could not be loaded
 
 
-def _start_process(artifact: Path | None, owner: int) -> None:
-    """In each scoring process: leave Ctrl-C and SIGTERM to the owner, exit with it, load the model once."""
-    global _SCORER
+def _start_process(artifact: Path | None, owner: int, model_sha256: str | None = None) -> None:
+    """In each scoring process: leave Ctrl-C and SIGTERM to the owner, exit with it, load the model once.
+
+    A model that cannot be loaded (e.g. not the pinned digest) is reported by every task sent here, with
+    the reason, rather than by a process dying: the owner loads the same artifact and says why itself."""
+    global _SCORER, _LOAD_ERROR
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides when to stop (e.g. a graceful drain)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(owner, os.getppid()), daemon=True, name="orphan-watch").start()
+    from model.errors import ArtifactError
     from model.scorer import load_scorer
 
-    _SCORER = load_scorer(artifact)
+    try:
+        _SCORER = load_scorer(artifact, sha256=model_sha256)
+    except ArtifactError as exc:
+        _LOAD_ERROR = exc
 
 
 def _exit_when_orphaned(owner: int, parent: int) -> None:
@@ -236,12 +244,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _scorer() -> Scorer:
+    if _SCORER is None:
+        raise PoolStartError(f"the model could not be loaded in this scoring process: {_LOAD_ERROR}")
+    return _SCORER
+
+
 def _run(task: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    assert _SCORER is not None, "the process initializer did not run"
-    return task(_SCORER, *args, **kwargs)
+    return task(_scorer(), *args, **kwargs)
 
 
 def _pid() -> int:
+    _scorer()
     return os.getpid()
 
 
@@ -261,11 +275,12 @@ class ChunkPool:
     a new executor. Processes are forked from a forkserver that imported the scoring stack once (`PRELOAD`).
     """
 
-    def __init__(self, size: int, artifact: Path | None, *, preload: Sequence[str] = ()) -> None:
+    def __init__(self, size: int, artifact: Path | None, *, preload: Sequence[str] = (), model_sha256: str | None = None) -> None:
         if size < 1:
             raise ValueError("a pool needs at least one process")
         self.size = size
         self.artifact = artifact
+        self.model_sha256 = model_sha256
         self._preload = list(dict.fromkeys([*preload, *PRELOAD]))
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -282,6 +297,9 @@ class ChunkPool:
             try:
                 for future in started:
                     future.result()
+            except PoolStartError:
+                self.close()
+                raise
             except BrokenProcessPool as exc:
                 self.close()
                 raise PoolStartError(f"a scoring process failed to start: {self._why_start_failed(exc)}") from exc
@@ -291,7 +309,7 @@ class ChunkPool:
         from model.scorer import load_scorer
 
         try:
-            load_scorer(self.artifact)
+            load_scorer(self.artifact, sha256=self.model_sha256)
         except Exception as reason:  # noqa: BLE001 - reported, not handled
             return str(reason)
         return _cause(exc)
@@ -300,7 +318,7 @@ class ChunkPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(self._preload)  # takes effect when this program's forkserver starts
         return ProcessPoolExecutor(
-            self.size, mp_context=context, initializer=_start_process, initargs=(self.artifact, os.getpid())
+            self.size, mp_context=context, initializer=_start_process, initargs=(self.artifact, os.getpid(), self.model_sha256)
         )
 
     def submit(self, task: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:

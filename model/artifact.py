@@ -1,4 +1,11 @@
-"""Artifacts on disk: `model/artifacts/<version>/` with model.joblib, model_card.json, report.md."""
+"""Artifacts on disk: `model/artifacts/<version>/` with model.joblib, model_card.json, report.md, SHA256SUMS.
+
+An artifact is code: model.joblib is a pickle, and unpickling runs whatever it says. Load only
+artifacts from a place you trust. SHA256SUMS lists the sha256 of every other file of the directory
+(in `sha256sum` format, by name), so no file, the model card included, can change unnoticed; the
+sha256 of SHA256SUMS itself is the artifact's digest, which a user can pin from outside the
+directory (`RISK_MODEL_SHA256`, `--model-sha256`) so that a replaced directory is refused too.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ SHIPPED_GENRE_ARTIFACT = "genre-v2"
 PIPELINE_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 REPORT_FILE = "report.md"
+SUMS_FILE = "SHA256SUMS"
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 
 
@@ -139,6 +147,68 @@ def save_artifact(pipeline: Pipeline, card: CardT, directory: Path, *, blob: byt
     return card
 
 
+def artifact_files(directory: Path) -> list[Path]:
+    """The files an artifact's digest covers: every file in the directory but SHA256SUMS and hidden ones, by name."""
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.name != SUMS_FILE and not p.name.startswith("."))
+
+
+def _sums(directory: Path) -> bytes:
+    lines = [f"{sha256_bytes(path.read_bytes())}  {path.name}\n" for path in artifact_files(directory)]
+    return "".join(lines).encode("utf-8")
+
+
+def seal_artifact(directory: Path) -> str:
+    """Write SHA256SUMS for every file of `directory` (the last step of building an artifact); return the digest.
+
+    Seal only a directory whose files you trust: loading then refuses any change to them.
+    """
+    sums = _sums(directory)
+    _atomic_write(directory / SUMS_FILE, sums)
+    return sha256_bytes(sums)
+
+
+def verify_artifact(directory: Path, sha256: str | None = None) -> str:
+    """Check every file of `directory` against its SHA256SUMS (and that against `sha256`); return the digest.
+
+    Raises ArtifactError if SHA256SUMS is missing, its digest is not the pinned `sha256`, or a file
+    was added, removed or changed since it was sealed.
+    """
+    return _verified_files(directory, sha256)[0]
+
+
+def _verified_files(directory: Path, sha256: str | None) -> tuple[str, dict[str, bytes]]:
+    """The digest and the verified contents of every file: loading uses these bytes, never a second read."""
+    try:
+        sums = (directory / SUMS_FILE).read_bytes()
+    except OSError as exc:
+        raise ArtifactError(
+            f"cannot read {directory / SUMS_FILE} ({exc.strerror or exc}): every artifact lists its files' sha256 there; "
+            "rebuild the artifact, or seal one you built yourself with `misinfo-risk model-info --seal --artifact DIR`"
+        ) from exc
+    digest = sha256_bytes(sums)
+    if sha256 is not None and digest != sha256.lower():
+        raise ArtifactError(
+            f"the artifact at {directory} has sha256 {digest}, not the pinned {sha256.lower()}: refusing to load it "
+            "(a model is code: load only the artifact you expect)"
+        )
+    listed: dict[str, str] = {}
+    for line in sums.decode("utf-8", "replace").splitlines():
+        hexdigest, _, name = line.partition("  ")
+        listed[name] = hexdigest
+    present = {path.name: path for path in artifact_files(directory)}
+    extra, missing = sorted(present.keys() - listed.keys()), sorted(listed.keys() - present.keys())
+    if extra or missing:
+        raise ArtifactError(
+            f"the files of {directory} are not those its {SUMS_FILE} lists "
+            f"(added: {extra or 'none'}, missing: {missing or 'none'})"
+        )
+    contents = {name: path.read_bytes() for name, path in present.items()}
+    for name, data in contents.items():
+        if sha256_bytes(data) != listed[name]:
+            raise ArtifactError(f"{present[name]} does not match the sha256 in {directory / SUMS_FILE} (corrupt or replaced)")
+    return digest, contents
+
+
 def load_card(directory: Path) -> ModelCard:
     try:
         return ModelCard.model_validate_json((directory / CARD_FILE).read_bytes())
@@ -153,33 +223,46 @@ def load_genre_artifact(directory: Path) -> tuple[Pipeline, GenreCard]:
         card = GenreCard.model_validate_json((directory / CARD_FILE).read_bytes())
     except (OSError, ValidationError) as exc:
         raise ArtifactError(f"cannot read the genre model card at {directory / CARD_FILE}: {exc}") from exc
-    return _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256), card
+    _, files = _verified_files(directory, None)
+    card = _parse_card(GenreCard, directory, files)
+    return _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256, files.get(PIPELINE_FILE)), card
 
 
-def load_artifact(directory: Path) -> tuple[Pipeline, ModelCard]:
+def load_artifact(directory: Path, *, sha256: str | None = None) -> tuple[Pipeline, ModelCard]:
     """Load and check an artifact directory. Raises ArtifactError, never returns half a model.
 
-    Checks, in order: the card parses; it was made with this scikit-learn; the pipeline file's
-    sha256 matches the card; it unpickles without version warnings; every heuristic it lists exists.
-    Only load artifacts you built: a pickle is code.
+    Checks, in order: the card parses; SHA256SUMS has the pinned digest `sha256` (if given) and
+    every file matches it (the card too); the card was made with this scikit-learn; the pipeline
+    file's sha256 matches the card; it unpickles without version warnings; every heuristic it lists
+    exists. Only load artifacts from a place you trust: a pickle is code.
     """
     directory = Path(directory)
-    card = load_card(directory)
-    pipeline = _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256)
+    load_card(directory)  # first: for a wrong directory, "cannot read the model card" is the clearest error
+    _, files = _verified_files(directory, sha256)
+    card = _parse_card(ModelCard, directory, files)
+    pipeline = _checked_pipeline(directory, card.version, card.sklearn_version, card.pipeline_sha256, files.get(PIPELINE_FILE))
     missing = [n for n in card.heuristics if n not in registered_names()]
     if missing:
         raise ArtifactError(f"artifact {card.version} needs heuristics this code does not have: {missing}")
     return pipeline, card
 
 
-def _checked_pipeline(directory: Path, version: str, sklearn_version: str, sha256: str) -> Pipeline:
+def _parse_card(kind: type[CardT], directory: Path, files: dict[str, bytes]) -> CardT:
+    """The card from the verified bytes (not a second read: the file could have changed meanwhile)."""
+    try:
+        return kind.model_validate_json(files[CARD_FILE])
+    except (KeyError, ValidationError) as exc:
+        raise ArtifactError(f"cannot read the model card at {directory / CARD_FILE}: {exc}") from exc
+
+
+def _checked_pipeline(directory: Path, version: str, sklearn_version: str, sha256: str, blob: bytes | None = None) -> Pipeline:
     if sklearn_version != sklearn.__version__:
         raise ArtifactError(
             f"artifact {version} was built with scikit-learn {sklearn_version}, "
             f"but {sklearn.__version__} is installed; install scikit-learn=={sklearn_version} or retrain"
         )
     try:
-        blob = (directory / PIPELINE_FILE).read_bytes()
+        blob = blob if blob is not None else (directory / PIPELINE_FILE).read_bytes()
     except OSError as exc:
         raise ArtifactError(f"cannot read {directory / PIPELINE_FILE}: {exc}") from exc
     if sha256_bytes(blob) != sha256:

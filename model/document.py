@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from model.text import LEXICON, TOKEN, Hit, NormText
+from model.text import DATELINE, LEXICON, TOKEN, Hit, NormText
 from model.types import Article, Evidence, Section
 
 
@@ -16,7 +16,7 @@ class Doc:
     the text is normalised, tokenised and phrase-scanned once however many features use it.
     """
 
-    __slots__ = ("article", "title", "text", "_phrases", "_tokens", "_title_tokens", "_hits", "_counts")
+    __slots__ = ("article", "title", "text", "_phrases", "_tokens", "_title_tokens", "_hits", "_counts", "_dateline")
 
     def __init__(self, article: Article) -> None:
         self.article = article
@@ -26,7 +26,8 @@ class Doc:
         self._tokens: list[str] | None = None
         self._title_tokens: list[str] | None = None
         self._hits: dict[str, list[Hit]] = {}
-        self._counts: dict[tuple[int, bool], Counter[str]] = {}
+        self._counts: dict[tuple[int, bool, bool], Counter[str]] = {}
+        self._dateline: int | None = None
 
     def section(self, name: Section) -> NormText:
         return self.title if name == "title" else self.text
@@ -46,6 +47,14 @@ class Doc:
         return self._title_tokens
 
     @property
+    def dateline_tokens(self) -> int:
+        """How many of the body's first tokens are a news dateline ("WASHINGTON (Reuters) -", "(CNN)"); see text.DATELINE."""
+        if self._dateline is None:
+            found = DATELINE.match(self.text.norm)
+            self._dateline = len(TOKEN.findall(self.text.low[: found.end()])) if found else 0
+        return self._dateline
+
+    @property
     def n_words(self) -> int:
         return len(self.tokens)
 
@@ -59,15 +68,17 @@ class Doc:
             self._phrases = found
         return [h for h in self._phrases.get(key, ()) if h.section in sections]
 
-    def term_counts(self, ngram_max: int, title_terms: bool) -> Counter[str]:
+    def term_counts(self, ngram_max: int, title_terms: bool, skip_dateline: bool = False) -> Counter[str]:
         """Counts of the body's word n-grams (1..ngram_max) and, with `title_terms`, 'title:<word>' terms.
 
+        `skip_dateline`: leave the words of a dateline at the start of the text out (a wire service's or
+        a place's name says who published the text, not whether it is true).
         Cached per shape: the risk and genre models count the same terms once.
         """
-        key = (ngram_max, title_terms)
+        key = (ngram_max, title_terms, skip_dateline)
         counts = self._counts.get(key)
         if counts is None:
-            tokens = self.tokens
+            tokens = self.tokens[self.dateline_tokens :] if skip_dateline else self.tokens
             terms = list(tokens)
             if ngram_max >= 2:
                 terms += map(" ".join, zip(tokens, tokens[1:], strict=False))

@@ -55,6 +55,9 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         the base rate: length is not evidence.
     only : tuple of str or None
         Candidate terms (e.g. those whose weight keeps its sign across training sets); None: all.
+    skip_dateline : bool
+        Leave the words of a dateline at the start of the text out ("WASHINGTON (Reuters) -",
+        "(CNN)"; `model.text.DATELINE`): they name a wire service or a place, not a way of writing.
 
     Attributes
     ----------
@@ -71,6 +74,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         mask_names: bool = False,
         norm_floor: float = 0.0,
         only: tuple[str, ...] | None = None,
+        skip_dateline: bool = False,
     ) -> None:
         self.ngram_max = ngram_max
         self.min_df = min_df
@@ -79,12 +83,13 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         self.mask_names = mask_names
         self.norm_floor = norm_floor
         self.only = only
+        self.skip_dateline = skip_dateline
 
     def fit(self, X: Sequence[ArticleLike], y: object = None) -> TermFeatures:
         docs = [as_doc(x) for x in X]
         df: Counter[str] = Counter()
         for doc in docs:
-            df.update(doc.term_counts(self.ngram_max, self.title_terms).keys())
+            df.update(doc.term_counts(self.ngram_max, self.title_terms, self.skip_dateline).keys())
         names = _capitalised_words(docs) if self.mask_names else frozenset()
         allowed = frozenset(self.only) if self.only is not None else None
         kept = [
@@ -105,11 +110,12 @@ class TermFeatures(TransformerMixin, BaseEstimator):
     def _raw(self, X: Sequence[ArticleLike]) -> _Rows:
         """Sublinear tf * idf rows (sorted indices) and their l2 norms."""
         vocab = self.vocabulary_
+        skip = getattr(self, "skip_dateline", False)  # artifacts pickled before the option have none
         indptr: list[int] = [0]
         indices: list[int] = []
         counts: list[int] = []
         for x in X:
-            terms = as_doc(x).term_counts(self.ngram_max, self.title_terms)
+            terms = as_doc(x).term_counts(self.ngram_max, self.title_terms, skip)
             known = terms.keys() & vocab.keys()  # set intersection runs in C
             indices += [vocab[t] for t in known]
             counts += [terms[t] for t in known]

@@ -223,7 +223,10 @@ _SECOND = phrases("genre:second", ["(you|your|yours|yourself|you're|you've)"])
 
 def terms_digest(terms: TermFeatures) -> str:
     """sha256 of a fitted TermFeatures' settings, vocabulary and idf: equal digests, equal term matrices."""
-    digest = hashlib.sha256(repr((terms.ngram_max, terms.title_terms, sorted(terms.vocabulary_.items()))).encode())
+    settings: tuple[Any, ...] = (terms.ngram_max, terms.title_terms)
+    if getattr(terms, "skip_dateline", False):  # added to the digest only when set, so older digests stay valid
+        settings += ("skip_dateline",)
+    digest = hashlib.sha256(repr((*settings, sorted(terms.vocabulary_.items()))).encode())
     digest.update(np.ascontiguousarray(terms.idf_, dtype=np.float64).tobytes())
     return digest.hexdigest()
 

@@ -108,6 +108,7 @@ class Scorer:
         self._displayable = np.array([not _function_words(t) for t in names], dtype=bool)
         self._title_term = np.array([t.startswith("title:") for t in names], dtype=bool)
         self._body_terms = _BodyTerms(names)
+        self._skip_dateline = bool(getattr(terms, "skip_dateline", False))
         heuristics = [get_heuristic(name) for name in signals.heuristics_]
         self._heuristics = [(h.name, h.signal, h.description) for h in heuristics]  # docstrings parsed once
         known = [t for t in terms.vocabulary_ if " " not in t and not t.startswith("title:") and not t.isdigit()]
@@ -290,6 +291,8 @@ class Scorer:
         title = float(term_parts[in_title].sum())
         tokens = doc.tokens
         split = split_sentences(doc.text, len(tokens))
+        if self._skip_dateline and doc.dateline_tokens:  # words the terms leave out: no term at these tokens
+            tokens = [""] * doc.dateline_tokens + tokens[doc.dateline_tokens :]
         total = np.zeros(len(tokens) + 1)  # running sum of the tokens' shares
         np.cumsum(self._body_terms.shares(tokens, term_idx[in_body], term_parts[in_body]), out=total[1:])
         body: list[float] = np.diff(total[split.first_token]).tolist()
@@ -423,12 +426,13 @@ def _not_news(genre: GenreReading) -> ResultWarning:
     )
 
 
-def load_scorer(path: Path | str | None = None, *, genre: Path | str | None | bool = True) -> Scorer:
+def load_scorer(path: Path | str | None = None, *, genre: Path | str | None | bool = True, sha256: str | None = None) -> Scorer:
     """Load the risk artifact at `path` (default: the shipped one) and the genre model. Raises ArtifactError.
 
     `genre`: True for the shipped genre model, a directory for another one, False for no genre.
+    `sha256`: the digest the risk artifact must have (`misinfo-risk model-info` prints it); another is refused.
     """
-    pipeline, card = load_artifact(Path(path) if path is not None else shipped_artifact_dir())
+    pipeline, card = load_artifact(Path(path) if path is not None else shipped_artifact_dir(), sha256=sha256)
     reader = None
     if genre is not False and genre is not None:
         reader = load_genre_reader(None if genre is True else Path(genre))

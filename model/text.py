@@ -27,6 +27,22 @@ _SPACE_RUN = re.compile(r"\s+")
 _QUOTES = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u02bc", "'"))
 _LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines() splits on
 TOKEN = re.compile(r"\w+(?:'\w+)?")
+_PLACE = (
+    r"[A-Z][A-Za-z.'’]+(?:[ -][A-Z][A-Za-z.'’]+){0,3}"  # up to four capitalised words: "LOS ANGELES", "Washington"
+    r"(?:, ?[A-Z][A-Za-z.'’]+(?: [A-Z][A-Za-z.'’]+){0,2})?"  # a state or country: ", D.C.", ", Ill.", ", New Hampshire"
+    r"(?:,? [A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?)?"  # a date: ", June 5", " Sept. 12, 2016"
+)
+_AGENCY = r"\([A-Z][\w.&'’ -]{0,30}\)"  # "(Reuters)", "(AP)", "(The Borowitz Report)"
+_WIRE = r"\((?:Reuters|AP|AFP|UPI|CNN|Bloomberg)\)"  # a wire service's dateline needs no dash: "Washington (CNN)The"
+_DASH = r" ?(?:-{1,2}(?= )|[–—]{1,2})"  # a hyphen only with a space after it ("Multi-" is a word)
+DATELINE = re.compile(rf"(?:{_PLACE} ?(?:{_AGENCY})?{_DASH}|(?:{_PLACE} ?)?{_WIRE}(?:{_DASH})?) ?")
+"""A news dateline at the start of a normalised text: a place, then a dash, an agency in brackets, or both.
+
+>>> [bool(DATELINE.match(t)) for t in ("WASHINGTON (Reuters) - The", "NEW YORK, June 5 - A", "(AP) — A", "Washington (CNN)The")]
+[True, True, True, True]
+>>> [bool(DATELINE.match(t)) for t in ("President Obama is right - he", "The cast - of", "Sources say")]
+[False, False, False]
+"""
 _SHORT = 3  # phrases this short are matched together with their delimiters
 _LEAD = (" ", '"', "(", "'", "[", "/")
 _TRAIL = (" ", ",", ".", "!", "?", ";", ":", '"', ")", "]", "/")

@@ -19,10 +19,12 @@ import argparse
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pydantic import ValidationError
@@ -42,6 +44,7 @@ _OPTIONS = {
     "pool_workers": "pool_workers",
     "log_level": "log_level",
     "base_rate": "base_rate",
+    "model_sha256": "model_sha256",
 }
 
 
@@ -54,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", help="TCP port (RISK_PORT, default 8000; 0 picks a free port)")
     parser.add_argument("--workers", help="web workers, uvicorn processes (RISK_WORKERS, default: one per usable CPU)")
     parser.add_argument("--artifact", help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)")
+    parser.add_argument(
+        "--model-sha256",
+        metavar="HEX",
+        help="the sha256 the artifact must have, from `misinfo-risk model-info` (RISK_MODEL_SHA256; default: not pinned)",
+    )
     parser.add_argument(
         "--pool-workers", help="scoring processes in each web worker's pool (RISK_POOL_WORKERS, default: one per CPU; 0: none)"
     )
@@ -143,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from model.scorer import load_scorer
 
-        scorer = load_scorer(settings.artifact_path)  # fail here, once, rather than in every worker
+        # fail here, once, rather than in every worker
+        scorer = load_scorer(settings.artifact_path, sha256=settings.model_sha256)
     except ArtifactError as exc:
         sys.stderr.write(f"misinfo-risk serve: cannot start: {exc}\n")
         return EXIT_ARTIFACT
@@ -157,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     created = prepare_metrics_dir()
     board = prepare_accept_board(settings)
+    # A single-worker uvicorn re-raises the SIGTERM it handled once it has shut down; with the default
+    # handler the process would then die at once and leave its metrics directory in /tmp. Exit instead.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     try:
         uvicorn.run(APP, **uvicorn_options(settings))
     except SystemExit as exc:  # uvicorn exits with 3 when the app fails to start
@@ -167,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if board is not None:
             board.unlink(missing_ok=True)
     return EXIT_OK
+
+
+def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(EXIT_OK)  # the finally block of main() removes what it created
 
 
 if __name__ == "__main__":

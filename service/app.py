@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from model import __version__
-from service import feeds, health, metrics, routes, schemas
+from service import feeds, health, limits, metrics, pages, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
 from service.middleware import RequestContextMiddleware
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=schemas.API_DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,  # a redirect would be built from the client's Host header: answer 404 instead
+        docs_url=None,  # FastAPI's docs pages load their scripts from a CDN: service/pages.py serves local ones
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.service = None
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routes.router)
     app.include_router(feeds.router)
+    app.include_router(limits.router)
+    pages.install(app)  # the review page at /, /docs and /redoc
     install_error_handlers(app)
     schemas.install_openapi(app)
     app.add_middleware(

@@ -22,43 +22,7 @@ from model.artifact import ModelCard
 from model.types import Article, RiskAssessment
 from service.auth import SECURITY, SECURITY_SCHEMES
 from service.errors import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
-
-
-class FieldErrorOut(BaseModel):
-    field: str = Field(description="The offending field as sent, e.g. 'text' ('body' for the whole body).")
-    reason: Literal["missing", "empty", "type", "too_long", "invalid"]
-    message: str
-
-
-class ProblemDetails(BaseModel):
-    """RFC 9457 problem details (`application/problem+json`)."""
-
-    type: str = Field(description=f"Stable identifier, e.g. '{TYPE_PREFIX}invalid-article'.")
-    title: str
-    status: int
-    detail: str
-    instance: str | None = Field(default=None, description="The request path.")
-    request_id: str | None = Field(default=None, description="Same as the X-Request-ID response header.")
-    errors: list[FieldErrorOut] | None = Field(default=None, description="Validation errors, one per offending field.")
-
-
-class ItemError(BaseModel):
-    """Takes the place of an item that could not be scored."""
-
-    index: int = Field(description="0-based position of the item in the request.")
-    id: str | None = Field(description="The item's `id`, if it had a string one.")
-    error: ProblemDetails
-
-
-class BatchResult(BaseModel):
-    """Results of a JSON-array batch, one per item, in order."""
-
-    model_version: str
-    count: int
-    scored: int = Field(description="Items assessed (with a score and a level).")
-    not_assessed: int = Field(description="Valid articles the model cannot read (`assessed: false`, see `reason`).")
-    rejected: int = Field(description="Invalid items (an error object in their place).")
-    results: list[RiskAssessment | ItemError]
+from service.results import BatchResult, ItemError, Limits, ProblemDetails
 
 
 class Health(BaseModel):
@@ -79,6 +43,7 @@ _COMPONENTS: list[tuple[type[BaseModel], Literal["validation", "serialization"]]
     (ItemError, "serialization"),
     (BatchResult, "serialization"),
     (ModelCard, "serialization"),
+    (Limits, "serialization"),
 ]
 
 

@@ -48,14 +48,14 @@ class ServiceState:
     async def start(cls, settings: Settings) -> ServiceState:
         """Load the model, score a warm-up article, start the pool. Raises ArtifactError, BaseRateError, PoolStartError."""
         began = time.perf_counter()
-        scorer = await asyncio.to_thread(load_scorer, settings.artifact_path)
+        scorer = await asyncio.to_thread(load_scorer, settings.artifact_path, sha256=settings.model_sha256)
         scorer.base_rate_shift(settings.base_rate)  # BaseRateError when the card has no prevalence
         warmup = score_chunk(scorer, [WARMUP_ARTICLE], max_chars=settings.max_article_chars).outcomes[0]
         if not isinstance(warmup, Scored):
             raise RuntimeError(f"the warm-up article was not scored: {warmup}")
         pool = None
         if settings.scoring_processes > 0:
-            pool = ChunkPool(settings.scoring_processes, settings.artifact_path)
+            pool = ChunkPool(settings.scoring_processes, settings.artifact_path, model_sha256=settings.model_sha256)
             await asyncio.to_thread(pool.start)
         state = cls(settings, scorer, pool, orjson.dumps(scorer.card.model_dump(mode="json")), time.perf_counter() - began)
         loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model.types import MAX_ARTICLE_CHARS
@@ -39,7 +39,10 @@ def usable_cpus() -> int:
 class Settings(BaseSettings):
     """Service configuration. Every field can be set with `RISK_<FIELD_NAME>` (e.g. `RISK_PORT=9000`)."""
 
-    model_config = SettingsConfigDict(env_prefix="RISK_", extra="ignore", frozen=True, use_attribute_docstrings=True)
+    # hide_input_in_errors: an error about RISK_API_KEYS must not print the keys
+    model_config = SettingsConfigDict(
+        env_prefix="RISK_", extra="ignore", frozen=True, use_attribute_docstrings=True, hide_input_in_errors=True
+    )
 
     host: str = "127.0.0.1"
     """Interface to listen on; use 0.0.0.0 in a container."""
@@ -52,10 +55,15 @@ class Settings(BaseSettings):
     and holds its own pool for batches, streams and feeds."""
 
     artifact_path: Path | None = None
-    """Artifact directory (model.joblib + model_card.json). Unset: the shipped model."""
+    """Artifact directory (model.joblib + model_card.json + SHA256SUMS). Unset: the shipped model."""
+
+    model_sha256: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-f]{64}$")] | None = None
+    """The sha256 the artifact must have (its SHA256SUMS file's digest, printed by `misinfo-risk model-info`).
+    Any other artifact is refused at start-up. Unset: any artifact whose files match its SHA256SUMS."""
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
-    """Comma-separated API keys. Empty: no authentication. Each key needs at least 16 characters."""
+    """Comma-separated API keys. Unset or empty: no authentication. Each key needs at least 16 characters;
+    a value with no key in it (e.g. "," or " , ") stops start-up rather than switching authentication off."""
 
     pool_workers: int | None = Field(default=None, ge=0, le=256)
     """Scoring processes in each web worker's pool (batches, streams, feeds). Unset: one per usable CPU.
@@ -113,8 +121,17 @@ class Settings(BaseSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
+        # Empty means no authentication. Anything else must hold at least one key: "," or " , " is a
+        # mistake that would otherwise switch authentication off without a word. (Blank entries beside
+        # real keys, as in a trailing comma, are dropped: they cannot weaken anything.)
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            keys = tuple(part.strip() for part in value.split(",") if part.strip())
+            if value and not keys:
+                raise ValueError(
+                    "API keys must not be blank: the value holds no key; "
+                    "unset RISK_API_KEYS (or set it to an empty string) to run without authentication"
+                )
+            return keys
         return value
 
     @field_validator("api_keys")

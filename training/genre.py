@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from model.artifact import GenreCard, library_versions, load_artifact, save_artifact, shipped_artifact_dir
+from model.artifact import GenreCard, library_versions, load_artifact, save_artifact, seal_artifact, shipped_artifact_dir
 from model.document import Doc
 from model.features import TermFeatures
 from model.genre import GENRES, NOT_NEWS_CONFIDENCE, GenreCueFeatures, GenreReader, terms_digest
@@ -234,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m training.genre " + " ".join(shlex.quote(a) for a in argv)
     card = save_artifact(pipeline, card.model_copy(update={"training_command": command}), args.out)
     (args.out / "report.md").write_text(render_genre_report(card), encoding="utf-8")
+    seal_artifact(args.out)  # last: SHA256SUMS covers every file written above
     held = card.evaluation["held_out"]
     sys.stdout.write(
         f"trained {card.version}: held-out macro-F1 {held['macro_f1']:.3f}, "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -11,13 +13,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from ingest.download import AddressPolicy
 from ingest.feeds import DEFAULT_MAX_FEED_BYTES
 from ingest.items import Columns
 from ingest.sources import FORMATS, ReadOptions
 from misinfo_risk.batch.dask_engine import LocalClusterStarter
 from misinfo_risk.batch.engines import Engine, EngineError, default_workers
 from misinfo_risk.batch.local_engine import LocalEngine
-from misinfo_risk.cli import base_rate
+from misinfo_risk.cli import MODEL_SHA256_HELP, base_rate, sha256_hex
 from model.errors import ArtifactError, BaseRateError
 from model.types import MAX_ARTICLE_CHARS
 
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 # each other.
 
 EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE, EXIT_ARTIFACT, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_DISK_FULL = 5
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 DEFAULT_CHUNK_SIZE = 500
 
 
@@ -41,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score news feeds and article files in bulk. One output row per input item, in input order. "
         "An interrupted run resumes when restarted with the same arguments.",
         epilog="Exit status: 0 all items scored, 1 some items could not be scored (see the error column), "
-        "2 usage error, 3 model artifact error, 4 engine failure, 130 interrupted (4 and 130: rerun to resume).",
+        "2 usage error, 3 model artifact error, 4 engine failure, 5 disk full, 130 interrupted (4, 5 and 130: rerun to resume).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, globs (quote them) or http(s) URLs of RSS/Atom feeds")
     parser.add_argument("-o", "--output", type=Path, required=True, help="results file: .jsonl, .csv or .parquet")
@@ -56,9 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, help="worker processes (local engine, LocalCluster); default: all cores")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="items per chunk (unit of work and resume)")
     parser.add_argument("--artifact", type=Path, help="model artifact directory (default: the shipped model)")
+    parser.add_argument("--model-sha256", type=sha256_hex, metavar="HEX", help=MODEL_SHA256_HELP)
     parser.add_argument("--max-chars", type=int, default=MAX_ARTICLE_CHARS, help="longest article text accepted")
     parser.add_argument("--max-feed-bytes", type=int, default=DEFAULT_MAX_FEED_BYTES, help="largest feed accepted")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per feed download")
+    parser.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="let feed downloads (and their redirects) connect to loopback, private and link-local addresses "
+        "(default: public addresses only)",
+    )
+    parser.add_argument(
+        "--allow-network",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="let feed downloads connect to this network only, e.g. 10.1.0.0/16 (repeatable); narrower than the above",
+    )
     parser.add_argument("--progress", choices=("auto", "bar", "log", "off"), default="auto", help="progress display")
     parser.add_argument("--log-interval", type=float, default=10.0, help="seconds between progress log lines")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run of this output and start again")
@@ -79,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--workers must be at least 1", EXIT_USAGE)
     local = cluster = None
     if args.engine == "local":
-        local = LocalEngine(args.artifact, args.max_chars, workers=args.workers, base_rate=args.base_rate)
+        local = LocalEngine(
+            args.artifact, args.max_chars, workers=args.workers, base_rate=args.base_rate, model_sha256=args.model_sha256
+        )
         local.start()
     elif not args.scheduler:
         cluster = LocalClusterStarter(args.workers or default_workers())
@@ -99,7 +120,7 @@ def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClu
 
     try:
         job = _job(args)
-        scorer = load_scorer(args.artifact)
+        scorer = load_scorer(args.artifact, sha256=args.model_sha256)
         scorer.base_rate_shift(args.base_rate)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
@@ -119,6 +140,17 @@ def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClu
         saved = len(state.done_chunks()) if state.chunks.is_dir() else 0
         message = f"interrupted; {saved} finished chunk(s) kept in {state.root}: run the same command again to resume"
         return _fail(message, EXIT_INTERRUPTED)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        # Every file is written to a temporary name and renamed when complete (state.atomic_write), so
+        # a full disk leaves the finished chunks and any previous output intact: only the write failed.
+        where = exc.filename or job.output.parent
+        return _fail(
+            f"{os.strerror(exc.errno or errno.ENOSPC).lower()} writing {where}; finished chunks are kept in {state.root}: "
+            "free some space and run the same command again to resume",
+            EXIT_DISK_FULL,
+        )
 
 
 def _job(args: argparse.Namespace) -> Job:
@@ -129,9 +161,14 @@ def _job(args: argparse.Namespace) -> Job:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     options = ReadOptions(columns=columns, delimiter=args.delimiter, max_feed_bytes=args.max_feed_bytes)
+    try:
+        addresses = AddressPolicy.parse(args.allow_private_addresses, args.allow_network)
+    except ValueError as exc:
+        raise UsageError(f"--allow-network: {exc}") from exc
     return build_job(
         args.inputs, args.output, fmt=args.format, options=options,
         chunk_size=args.chunk_size, max_chars=args.max_chars, fetch_timeout=args.timeout, base_rate=args.base_rate,
+        addresses=addresses,
     )  # fmt: skip
 
 
@@ -168,6 +205,7 @@ def _run(
             artifact=args.artifact,
             starter=cluster,
             base_rate=job.base_rate,
+            model_sha256=args.model_sha256,
         )
     outcome = run_job(job, state, sources, engine, progress_mode=args.progress, log_interval=args.log_interval)
     sys.stderr.write(summary(outcome.tally, str(job.output), outcome.processed, outcome.scoring_seconds, outcome.total_seconds))

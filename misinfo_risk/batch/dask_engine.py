@@ -98,13 +98,19 @@ _LOADED: dict[tuple[str | None, str], Scorer] = {}
 
 
 def score_with_artifact(
-    artifact: str | None, pipeline_sha256: str, payload: bytes, max_chars: int, base_rate: float | None = None
+    artifact: str | None,
+    pipeline_sha256: str,
+    payload: bytes,
+    max_chars: int,
+    base_rate: float | None = None,
+    model_sha256: str | None = None,
 ) -> bytes:
     """The task on a LocalCluster worker: the scorer is loaded from the artifact on this machine, once per process.
 
     Loading in the worker (instead of receiving the scorer from the client) lets the workers
     import scikit-learn and load the model while the client is already reading and sending
-    chunks. `pipeline_sha256` pins the exact model the client planned the run with.
+    chunks. `pipeline_sha256` pins the exact model the client planned the run with; `model_sha256`, the
+    user's pin of the whole artifact (--model-sha256), is checked here too.
     """
     from misinfo_risk.batch.rows import score_chunk
     from model.scorer import load_scorer
@@ -112,7 +118,7 @@ def score_with_artifact(
     key = (artifact, pipeline_sha256)
     scorer = _LOADED.get(key)
     if scorer is None:
-        scorer = load_scorer(artifact)
+        scorer = load_scorer(artifact, sha256=model_sha256)
         if scorer.card.pipeline_sha256 != pipeline_sha256:
             raise RuntimeError(f"the artifact at {artifact or 'the shipped path'} changed during the run")
         _LOADED.clear()
@@ -140,9 +146,11 @@ class DaskEngine:
         artifact: Path | None = None,
         starter: LocalClusterStarter | None = None,
         base_rate: float | None = None,
+        model_sha256: str | None = None,
     ) -> None:
         self.scorer = scorer
         self.base_rate = base_rate
+        self.model_sha256 = model_sha256
         self.artifact = artifact
         self._starter = starter
         self.max_chars = max_chars
@@ -222,7 +230,9 @@ class DaskEngine:
             return client.submit(score_pickled_chunk, self._scattered_scorer, payload, self.max_chars, self.base_rate, pure=False)
         artifact = None if self.artifact is None else str(self.artifact.resolve())
         sha = self.scorer.card.pipeline_sha256
-        return client.submit(score_with_artifact, artifact, sha, payload, self.max_chars, self.base_rate, pure=False)
+        return client.submit(
+            score_with_artifact, artifact, sha, payload, self.max_chars, self.base_rate, self.model_sha256, pure=False
+        )
 
 
 def _result(future: Any) -> bytes:

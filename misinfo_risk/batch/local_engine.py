@@ -28,8 +28,16 @@ def _score_rows(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_r
 class LocalEngine:
     """A chunk pool on this machine (misinfo_risk.runtime.ChunkPool); one scoring process per core by default."""
 
-    def __init__(self, artifact: Path | None, max_chars: int, workers: int | None = None, base_rate: float | None = None) -> None:
+    def __init__(
+        self,
+        artifact: Path | None,
+        max_chars: int,
+        workers: int | None = None,
+        base_rate: float | None = None,
+        model_sha256: str | None = None,
+    ) -> None:
         self.artifact = artifact
+        self.model_sha256 = model_sha256
         self.max_chars = max_chars
         self.base_rate = base_rate
         self.workers = workers or default_workers()
@@ -47,7 +55,7 @@ class LocalEngine:
         """Start the scoring processes (if not yet started); they load the model in the background."""
         if self._pool is not None:
             return
-        self._pool = ChunkPool(self.workers, self.artifact, preload=["misinfo_risk.batch.rows"])
+        self._pool = ChunkPool(self.workers, self.artifact, preload=["misinfo_risk.batch.rows"], model_sha256=self.model_sha256)
         # From a thread: the first process waits until the forkserver has imported the scoring stack,
         # and this process has its own imports and the input to count meanwhile.
         self._starter = threading.Thread(target=self._pool.start, kwargs={"wait": False}, daemon=True)
@@ -89,7 +97,7 @@ class LocalEngine:
 
         try:
             return future.result()
-        except BrokenProcessPool:
+        except (BrokenProcessPool, PoolStartError):
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. an item too deeply nested to be sent to a process
             if len(items) == 1:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.download import FetchError, fetch, is_url
+from ingest.download import AddressPolicy, FetchError, fetch, is_url
 from ingest.sources import ReadOptions, Source, detect_format, expand_inputs
 from misinfo_risk.batch.output import output_format
 from misinfo_risk.batch.state import RunState, StateMismatch, atomic_write
@@ -34,6 +34,8 @@ class Job:
     max_chars: int
     fetch_timeout: float
     base_rate: float | None = None
+    addresses: AddressPolicy = AddressPolicy()
+    """Where downloads may connect (not in the manifest: downloads are snapshotted before it is written)."""
 
     def manifest(self, scorer: Scorer) -> dict[str, Any]:
         """What a resumed run must match: inputs (with size and mtime), options and the model identity."""
@@ -63,6 +65,7 @@ def build_job(
     max_chars: int,
     fetch_timeout: float,
     base_rate: float | None = None,
+    addresses: AddressPolicy | None = None,
 ) -> Job:
     """Expand and check the inputs and the output. Raises UsageError."""
     out_format = output_format(output)
@@ -78,7 +81,10 @@ def build_job(
         formats = [fmt if fmt != "auto" else detect_format(n) for n in names]
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from exc
-    return Job(tuple(names), tuple(formats), output, out_format, options, chunk_size, max_chars, fetch_timeout, base_rate)
+    return Job(
+        tuple(names), tuple(formats), output, out_format, options, chunk_size, max_chars, fetch_timeout, base_rate,
+        addresses or AddressPolicy(),
+    )  # fmt: skip
 
 
 def _fingerprint(name: str, fmt: str) -> dict[str, Any]:
@@ -98,7 +104,8 @@ def prepare_sources(job: Job, state: RunState, *, resuming: bool) -> list[Source
         body, error = state.inputs / f"{i:04d}.body", state.inputs / f"{i:04d}.error"
         if not resuming:
             try:
-                atomic_write(body, [fetch(name, max_bytes=job.options.max_feed_bytes, timeout=job.fetch_timeout)])
+                data = fetch(name, max_bytes=job.options.max_feed_bytes, timeout=job.fetch_timeout, addresses=job.addresses)
+                atomic_write(body, [data])
             except FetchError as exc:
                 atomic_write(error, [f"download failed: {exc}".encode()])
         if error.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -62,10 +63,29 @@ def _is_shout(norm: str, start: int, end: int) -> bool:
 @register("shouting_caps.v2")
 def shouting_caps_v2(doc: Doc) -> list[Hit]:
     """Shouts in capitals mid-sentence, e.g. "this is THE TRUTH" (acronyms, datelines and labels are ignored)."""
+    return _shouts(doc, _is_shout)
+
+
+# v3: as v2, but a lone "US", "IT", "AM"... is an acronym, not a shout, although it is also a common English
+# word (v2 counted "the US Department of Justice" as shouting).
+_ACRONYM_WORDS = frozenset({"us", "it", "am", "co", "de", "eg", "ie", "inc", "ltd", "etc", "con", "re"})
+
+
+def _is_shout_v3(norm: str, start: int, end: int) -> bool:
+    return _is_shout(norm, start, end) and norm[start:end].lower() not in _ACRONYM_WORDS
+
+
+@register("shouting_caps.v3")
+def shouting_caps_v3(doc: Doc) -> list[Hit]:
+    """Shouts in capitals mid-sentence, e.g. "this is THE TRUTH" (acronyms such as "US", datelines and labels are ignored)."""
+    return _shouts(doc, _is_shout_v3)
+
+
+def _shouts(doc: Doc, is_shout: Callable[[str, int, int], bool]) -> list[Hit]:
     out: list[Hit] = []
     for name in ("title", "text"):
         norm = doc.section(name).norm
-        out.extend(Hit(name, m.start(), m.end()) for m in _CAPS_RUN.finditer(norm) if _is_shout(norm, m.start(), m.end()))
+        out.extend(Hit(name, m.start(), m.end()) for m in _CAPS_RUN.finditer(norm) if is_shout(norm, m.start(), m.end()))
     return out
 
 

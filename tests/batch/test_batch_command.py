@@ -62,7 +62,7 @@ def mixed_inputs(tmp_path: Path, http_server: LoopbackServer) -> list[str]:
     (tmp_path / "bomb.xml").write_bytes(BOMB)
     http_server.routes["/feed"] = (200, {"Content-Type": "application/rss+xml"}, rss2(entries(2, start=12)))
     return [str(rss), str(tmp_path / "*.atom"), str(tmp_path / "herald.rdf"), str(jsonl), str(table), str(parquet),
-            http_server.url("/feed"), str(tmp_path / "bomb.xml")]  # fmt: skip
+            http_server.url("/feed"), str(tmp_path / "bomb.xml"), "--allow-private-addresses"]  # fmt: skip
 
 
 EXPECTED_PLACES = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import joblib
 import pytest
 
-from model.artifact import CARD_FILE, PIPELINE_FILE, load_artifact
+from model.artifact import CARD_FILE, PIPELINE_FILE, load_artifact, seal_artifact
 from model.errors import ArtifactError
 from model.scorer import Scorer, load_scorer
 from tests.conftest import make_article
@@ -48,6 +48,7 @@ def test_other_sklearn_version_is_refused(artifact_copy: Path) -> None:
     card = json.loads((artifact_copy / CARD_FILE).read_text())
     card["sklearn_version"] = "0.0.1"
     (artifact_copy / CARD_FILE).write_text(json.dumps(card))
+    seal_artifact(artifact_copy)  # as if built that way: the files match their SHA256SUMS
     with pytest.raises(ArtifactError, match="scikit-learn 0.0.1"):
         load_artifact(artifact_copy)
 
@@ -62,6 +63,7 @@ def test_unknown_heuristic_in_card_is_refused(artifact_copy: Path) -> None:
     card = json.loads((artifact_copy / CARD_FILE).read_text())
     card["heuristics"] = [*card["heuristics"], "from_the_future.v9"]
     (artifact_copy / CARD_FILE).write_text(json.dumps(card))
+    seal_artifact(artifact_copy)
     with pytest.raises(ArtifactError, match="from_the_future.v9"):
         load_artifact(artifact_copy)
 

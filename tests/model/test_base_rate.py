@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from model.artifact import seal_artifact
 from model.errors import BaseRateError
 from model.scorer import Scorer
 from model.types import RiskAssessment
@@ -19,11 +20,12 @@ PREVALENCE = 0.41
 
 
 def copy_with_prevalence(artifact: Path, out: Path, prevalence: float | None) -> Path:
-    """A copy of an artifact directory whose model card records `prevalence` (the card is not in the pipeline's sha256)."""
+    """A copy of an artifact directory whose model card records `prevalence`, sealed again (SHA256SUMS covers the card)."""
     shutil.copytree(artifact, out)
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     card["prevalence"] = prevalence
     (out / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    seal_artifact(out)
     return out
 
 

@@ -83,6 +83,15 @@ CASES = [
     ("shouting_caps.v2", "", "NEW YORK, June 5 - Stocks rose.\nBy JANE DOE\nRELATED: Markets", []),  # dateline, byline, label
     ("shouting_caps.v2", "", "TAPPER: Senator, welcome.\nSANDERS: Thank you.", []),  # transcript speakers
     ("shouting_caps.v2", "", "Read it here. PHOTO: A crowd.", []),
+    ("shouting_caps.v2", "", "The US Department of Justice said it was NOT true.", ["US", "NOT"]),  # v2's mistake
+    ("shouting_caps.v3", "", "The US Department of Justice said it was NOT true.", ["NOT"]),  # "US" is an acronym
+    ("shouting_caps.v3", "", "IT staff said US and EU officials ARE LYING.", ["ARE LYING"]),
+    (
+        "shouting_caps.v3",
+        "Now the SHOCKING news",
+        "The cure REALLY WORKS, says NASA. And THIS is huge.",
+        ["SHOCKING", "REALLY WORKS", "THIS"],
+    ),
     ("exclamation_marks.v1", "Wow!", "It works!!! Really!", ["!", "!!!", "!"]),
     ("exclamation_marks.v1", "Calm", "It works. Really.", []),
     ("unanswered_accusation.v1", "", "The mayor was accused of fraud by a rival.", ["accused of", "fraud"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from model.artifact import load_artifact
 from model.document import Doc
 from model.heuristics import run_heuristics
 from model.scorer import Scorer
@@ -201,3 +203,23 @@ def test_quote_and_riskiest_sentences(scorer: Scorer) -> None:
     assert all(q and "\n" not in q for q in quotes)
     assert riskiest[0].quote(article, 10).endswith("…") or len(riskiest[0].quote(article)) <= 10
     assert np.isfinite([s.contribution for s in result.sentences]).all()
+
+
+def test_sentence_contributions_stay_exact_when_the_terms_leave_the_dateline_out(tiny_artifact: Path) -> None:
+    """With `skip_dateline`, the dateline's words are no terms: the sentences still add up, and a wire story's
+    term row is the one of the same story without its dateline."""
+    pipeline, card = load_artifact(tiny_artifact)
+    terms = dict(pipeline.named_steps["features"].transformer_list)["terms"]
+    place = next(t for t in terms.vocabulary_ if t.isalpha() and len(t) > 3 and t not in ENGLISH_STOP_WORDS)
+    terms.skip_dateline = True
+    skipping = Scorer(pipeline, card, None)
+    body = "Officials said on Tuesday that the council approved the budget. The vote was seven to two."
+    wire, plain = Article(title="Budget", text=f"{place.upper()} (AP) — {body}"), Article(title="Budget", text=body)
+    result = skipping.score(wire)
+    assert result.assessed and result.score_calibrated is not None
+    assert skipping.base_log_odds + sum(s.contribution for s in result.sentences) == pytest.approx(
+        logit(result.score_calibrated), abs=1e-9
+    )
+    assert (terms.transform([Doc(wire)]) != terms.transform([Doc(plain)])).nnz == 0
+    terms.skip_dateline = False
+    assert (terms.transform([Doc(wire)]) != terms.transform([Doc(plain)])).nnz > 0  # the place is a term otherwise

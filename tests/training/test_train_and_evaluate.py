@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.artifact import CARD_FILE, load_artifact
+from model.artifact import CARD_FILE, load_artifact, seal_artifact
 from tests.conftest import TINY, TINY_ARGS
 from training.__main__ import main as training_main
 from training.check import check_artifact
@@ -56,6 +56,7 @@ def test_gate_reproduces_every_figure_and_catches_a_doctored_card(tiny_artifact:
     card = json.loads((doctored / CARD_FILE).read_text())
     card["evaluation"]["held_out"]["all"]["roc_auc"] = 0.99
     (doctored / CARD_FILE).write_text(json.dumps(card))
+    seal_artifact(doctored)  # a consistently sealed artifact whose card claims a figure the data do not give
     problems = check_artifact(doctored, [TINY], retrain=False)
     assert problems == ["evaluation.held_out.all.roc_auc: card 0.99, now 1.0"]
 
@@ -79,16 +80,16 @@ def test_gate_uses_exactly_the_files_the_card_names(tiny_artifact: Path, tmp_pat
     extra = root / "a_newer_set"
     extra.mkdir()
     (extra / "articles.jsonl").write_text(json.dumps({"text": "A set the artifact never saw.", "label": 0}) + "\n")
-    assert cli_main(["evaluate", "--data-root", str(root), "--artifact", str(tiny_artifact)]) == 0
+    assert cli_main(["reproduce", "--data-root", str(root), "--artifact", str(tiny_artifact)]) == 0
     # fed every file (the old glob), the gate reports the data mismatch instead of passing
     every = [root / TINY.parent.name / TINY.name, extra / "articles.jsonl"]
-    assert cli_main(["evaluate", "--data", *map(str, every), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
+    assert cli_main(["reproduce", "--data", *map(str, every), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
 
 
 def test_gate_names_a_missing_file(tiny_artifact: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from misinfo_risk.cli import main as cli_main
 
-    assert cli_main(["evaluate", "--data-root", str(tmp_path), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
+    assert cli_main(["reproduce", "--data-root", str(tmp_path), "--artifact", str(tiny_artifact), "--no-retrain"]) == 1
     assert "no such file" in capsys.readouterr().err
 
 

@@ -1,0 +1,73 @@
+"""The review page at `/` and the API docs at `/docs` and `/redoc`, all from local files (no API key).
+
+    app = FastAPI(..., docs_url=None, redoc_url=None)    # FastAPI's own docs pages load a CDN
+    pages.install(app)
+
+The page is plain HTML (templates in service/ui/), CSS and JavaScript (service/ui/static/,
+served under /ui/); Swagger UI and ReDoc come from the pinned `fastapi-offline` package, served
+under /ui/vendor/. Nothing is loaded from another origin. The page and its files need no API key; its calls to /v1 send the
+key the user entered (kept in the tab's sessionStorage). Every HTML page gets a
+Content-Security-Policy: the review page allows no inline script or style at all; the docs
+pages allow inline style only (ReDoc writes its own <style> elements).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from string import Template
+
+import fastapi_offline
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+
+UI_DIR = Path(__file__).parent / "ui"
+STATIC_DIR = UI_DIR / "static"
+VENDOR_DIR = Path(fastapi_offline.__file__).parent / "static"
+
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-cache"}
+
+
+def install(app: FastAPI) -> None:
+    """Add `/`, `/docs`, `/redoc` and the static files under `/ui` to `app`."""
+    templates = {name: Template((UI_DIR / f"{name}.html").read_text(encoding="utf-8")) for name in ("index", "docs", "redoc")}
+
+    def render(name: str, csp: str, request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        settings = request.app.state.settings
+        values = {
+            "root": root,
+            "title": app.title,
+            "openapi_url": root + (app.openapi_url or "/openapi.json"),
+            "max_batch_items": str(settings.max_batch_items),
+            "key_required": "true" if request.app.state.api_keys.enabled else "false",
+        }
+        body = templates[name].substitute({k: html.escape(v) for k, v in values.items()})
+        return HTMLResponse(body, headers=_HEADERS | {"content-security-policy": csp})
+
+    async def review_page(request: Request) -> HTMLResponse:
+        return render("index", PAGE_CSP, request)
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return render("docs", DOCS_CSP, request)
+
+    async def redoc(request: Request) -> HTMLResponse:
+        return render("redoc", DOCS_CSP, request)
+
+    app.add_route("/", review_page, include_in_schema=False)
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
+    # the more specific mount first: /ui would otherwise answer /ui/vendor/... with a 404
+    app.mount("/ui/vendor", StaticFiles(directory=VENDOR_DIR), name="ui-vendor")
+    app.mount("/ui", StaticFiles(directory=STATIC_DIR), name="ui")
