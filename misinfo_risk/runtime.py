@@ -329,7 +329,7 @@ class ChunkPool:
             try:
                 return self._executor.submit(_run, task, args, kwargs)
             except BrokenProcessPool:
-                log.error("a scoring process died; starting new ones")
+                log.error("scoring process died; starting new ones")
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._new_executor()
                 self.restarts += 1
