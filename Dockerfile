@@ -30,6 +30,8 @@ RUN pip install ".[service]" \
 WORKDIR /tmp
 USER misinfo
 
+# 0.0.0.0: inside a container the only way to be reachable through `docker run -p`, which decides what the
+# host exposes (`-p 127.0.0.1:8000:8000` keeps it on the host's loopback). Outside a container the default is 127.0.0.1.
 ENV RISK_HOST=0.0.0.0 \
     RISK_PORT=8000
 EXPOSE 8000

@@ -162,7 +162,20 @@ def _ms(value: str) -> float:
 
 def wrk(url: str, bodies: Path, *, connections: int, seconds: int, threads: int = 1) -> Run:
     """Run wrk (its own process) against `url`, POSTing `bodies` in turn."""
-    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA), url, "--", str(bodies)]
+    argv = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(bodies),
+    ]
     with LoadMeter() as meter:
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]

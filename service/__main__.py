@@ -55,14 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="interface to bind (RISK_HOST, default 127.0.0.1; 0.0.0.0 in a container)")
     parser.add_argument("--port", help="TCP port (RISK_PORT, default 8000; 0 picks a free port)")
-    parser.add_argument("--workers", help="uvicorn worker processes (RISK_WORKERS, default 1)")
+    parser.add_argument("--workers", help="web workers, uvicorn processes (RISK_WORKERS, default: one per usable CPU)")
     parser.add_argument("--artifact", help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)")
     parser.add_argument(
         "--model-sha256",
         metavar="HEX",
         help="the sha256 the artifact must have, from `misinfo-risk model-info` (RISK_MODEL_SHA256; default: not pinned)",
     )
-    parser.add_argument("--pool-workers", help="scoring processes per worker (RISK_POOL_WORKERS, default: one per CPU; 0: none)")
+    parser.add_argument(
+        "--pool-workers", help="scoring processes in each web worker's pool (RISK_POOL_WORKERS, default: one per CPU; 0: none)"
+    )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="RISK_LOG_LEVEL, default info")
     parser.add_argument(
         "--base-rate",
@@ -102,13 +104,14 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
     have_uvloop = importlib.util.find_spec("uvloop") is not None
     have_httptools = importlib.util.find_spec("httptools") is not None
+    os.environ["RISK_HEADER_TIMEOUT"] = str(settings.header_timeout)  # read by service.protocol in each worker
     return {
         "factory": True,
         "host": settings.host,
         "port": settings.port,
         "workers": settings.workers,
         "loop": _loop(settings, have_uvloop),
-        "http": "httptools" if have_httptools else "h11",
+        "http": "service.protocol:HeadTimeoutProtocol" if have_httptools else "h11",  # h11: no head timeout
         "lifespan": "on",
         "log_config": log_config(settings.log_level),
         "access_log": False,  # ours is structured and written by service.middleware

@@ -18,9 +18,9 @@ from model import __version__
 from service import feeds, health, limits, metrics, pages, routes, schemas
 from service.auth import ApiKeys
 from service.errors import install_error_handlers
-from service.middleware import DirectRoutes, RequestContextMiddleware
+from service.middleware import RequestContextMiddleware
+from service.scoring import ServiceState
 from service.settings import Settings
-from service.state import ServiceState
 
 logger = logging.getLogger("misinfo_risk.app")
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=schemas.API_DESCRIPTION,
         lifespan=lifespan,
+        redirect_slashes=False,  # a redirect would be built from the client's Host header: answer 404 instead
         docs_url=None,  # FastAPI's docs pages load their scripts from a CDN: service/pages.py serves local ones
         redoc_url=None,
     )
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.install(app)  # the review page at /, /docs and /redoc
     install_error_handlers(app)
     schemas.install_openapi(app)
-    app.add_middleware(DirectRoutes, routes=routes.DIRECT)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)  # added last: outermost
+    app.add_middleware(
+        RequestContextMiddleware, access_log=settings.access_log, body_timeout=settings.body_timeout
+    )  # added last: outermost
     return app

@@ -34,9 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import uvloop
-
-from service.procstats import pid_alive
 
 logger = logging.getLogger("misinfo_risk.balance")
 
@@ -68,7 +67,7 @@ class Board:
         try:
             for slot in range(SLOTS):
                 owner, _ = _SLOT.unpack_from(self._map, slot * _SLOT.size)
-                if owner in (0, pid) or not pid_alive(owner):
+                if owner in (0, pid) or not psutil.pid_exists(owner):
                     _SLOT.pack_into(self._map, slot * _SLOT.size, pid, 0)
                     return slot
         finally:
@@ -85,7 +84,7 @@ class Board:
             if other == slot:
                 continue
             pid, connections = _SLOT.unpack_from(self._map, other * _SLOT.size)
-            if pid and (fewest is None or connections < fewest) and pid_alive(pid):
+            if pid and (fewest is None or connections < fewest) and psutil.pid_exists(pid):
                 fewest = connections
         return fewest
 
@@ -120,6 +119,7 @@ class BalancedServer:
         self._deferred_since: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
+        self._refusing = sock
         sock.setblocking(False)
         sock.listen(backlog)  # uvicorn binds the shared socket; the loop's create_server would listen
         loop.add_reader(sock.fileno(), self._on_readable)
@@ -136,15 +136,30 @@ class BalancedServer:
         return not self._closed
 
     def close(self) -> None:
-        """Stop accepting (open connections are left to uvicorn's graceful shutdown)."""
+        """Stop serving new connections: from now on they are reset at once (open ones drain in uvicorn).
+
+        The listening socket is shared with the supervisor and the siblings, so it stays open during the
+        drain; leaving new connections in its queue would make their clients wait for the whole drain.
+        """
         if self._closed:
             return
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
         self._loop.remove_reader(self._sock.fileno())
+        # uvicorn closes this worker's descriptor of the socket right after close(): refuse on a duplicate
+        self._refusing = self._sock.dup()
+        self._loop.add_reader(self._refusing.fileno(), self._refuse)
         self._board.release(self._slot)
         self._board.close()
+
+    def _refuse(self) -> None:
+        try:
+            conn, _ = self._refusing.accept()
+        except OSError:  # a sibling took it, or the socket is gone
+            return
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        conn.close()
 
     async def wait_closed(self) -> None:
         return None

@@ -1,19 +1,13 @@
-"""Scoring many items: chunks spread over the pool, results kept in input order.
+"""Batch requests: the base rate to score at, scoring a whole batch, and the batch response bodies.
 
-    >>> outcomes = await score_batch(state, items, endpoint="feed")   # doctest: +SKIP
-    >>> [o.level if isinstance(o, Scored) else o.reason for o in outcomes]   # doctest: +SKIP
-
-`score_chunks` is the streaming form: it takes blocks of items as they arrive (e.g. NDJSON lines)
-and yields each chunk's result as soon as it and every chunk before it are done, with at most
-two chunks per scoring process in flight, so memory does not grow with the number of items.
+>>> outcomes = await score_batch(state, items, endpoint="feed")   # doctest: +SKIP
+>>> [o.level if isinstance(o, Scored) else o.reason for o in outcomes]   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -22,12 +16,9 @@ from starlette.requests import Request
 from model.errors import BaseRateError
 from service import metrics
 from service.errors import FieldError, Problem, item_error, stream_error
-from service.pool import ChunkFailed, PoolError, WorkerLost
-from service.scoring import ChunkResult, Outcome, Rejected, Scored
-from service.state import ServiceState
+from service.scoring import PoolBroken, Rejected, Scored, ServiceState, score_chunks
 
-logger = logging.getLogger("misinfo_risk.batching")
-IN_FLIGHT_PER_PROCESS = 2
+Outcome = Scored | Rejected
 
 
 def base_rate_of(request: Request, state: ServiceState) -> float | None:
@@ -55,83 +46,14 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     return value
 
 
-def scoring_problem(exc: PoolError) -> Problem:
-    """The HTTP problem for a pool failure (a dead scoring process is retryable, a bug is not)."""
-    if isinstance(exc, WorkerLost):
-        return Problem(
-            503,
-            "scoring-unavailable",
-            "A scoring process stopped while working on this request; retry.",
-            headers={"retry-after": "1"},
-        )
-    if isinstance(exc, ChunkFailed):
-        logger.error("scoring failed", extra={"traceback": str(exc)})
-    return Problem(500, "internal-error", "Scoring failed unexpectedly; it has been logged.")
-
-
-async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
-    yield items
-
-
-_END = object()
-
-
-async def score_chunks(
-    state: ServiceState,
-    blocks: AsyncIterable[Sequence[Any]] | Sequence[Any],
-    *,
-    chunk_size: int | None = None,
-    base_rate: float | None = None,
-) -> AsyncIterator[ChunkResult]:
-    """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
-
-    A feeder task reads blocks and submits chunks (never merging blocks, so items that arrived are
-    scored without waiting for more input), with at most two chunks per scoring process in
-    flight; results are yielded as soon as they and every earlier chunk are done. Raises
-    PoolError (see `scoring_problem`) if a chunk cannot be scored, and whatever reading the
-    blocks raises (e.g. ClientDisconnect). Scores are expressed at `base_rate` (see `base_rate_of`).
-    """
-    if isinstance(blocks, Sequence):
-        size = chunk_size or _even_chunk(len(blocks), state)
-        blocks = _blocks_of(blocks)
-    else:
-        size = chunk_size or state.settings.chunk_size
-    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-
-    async def feed(source: AsyncIterable[Sequence[Any]]) -> None:
-        submitted = 0
-        try:
-            async for block in source:
-                for begin in range(0, len(block), size):
-                    chunk = block[begin : begin + size]
-                    await slots.acquire()
-                    queue.put_nowait(state.submit(chunk, submitted, base_rate))
-                    submitted += len(chunk)
-        except Exception as exc:  # handed to the consumer, which re-raises it in order
-            queue.put_nowait(exc)
-        else:
-            queue.put_nowait(_END)
-
-    feeder = asyncio.create_task(feed(blocks))
-    try:
-        while (entry := await queue.get()) is not _END:
-            if isinstance(entry, Exception):
-                raise entry
-            result = await entry
-            slots.release()
-            yield result
-    finally:
-        feeder.cancel()
-        while not queue.empty():
-            entry = queue.get_nowait()
-            if isinstance(entry, asyncio.Future):
-                entry.cancel()
-
-
-def _even_chunk(n: int, state: ServiceState) -> int:
-    """Chunk size for a known number of items: every process gets work, chunks stay <= chunk_size."""
-    return max(1, min(state.settings.chunk_size, math.ceil(n / state.parallelism)))
+def scoring_problem(exc: PoolBroken) -> Problem:
+    """The HTTP problem when a scoring process died during the request (retryable: the pool is rebuilt)."""
+    return Problem(
+        503,
+        "scoring-unavailable",
+        "A scoring process stopped while working on this request; retry.",
+        headers={"retry-after": "1"},
+    )
 
 
 async def score_batch(
@@ -139,7 +61,7 @@ async def score_batch(
 ) -> list[Outcome]:
     """Score items (decoded article objects) on every core; outcomes in order; metrics recorded.
 
-    For service/feeds.py. Raises PoolError (turn it into a response with `scoring_problem`).
+    Raises PoolBroken (turn it into a response with `scoring_problem`).
     """
     metrics.record_batch_size(endpoint, len(items))
     outcomes: list[Outcome] = []

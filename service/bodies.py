@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from service.errors import content_too_large, malformed_json, unsupported_media_type
-from service.scoring import Rejected
+from misinfo_risk.runtime import Rejected
+from service.errors import Problem, content_too_large, malformed_json, unsupported_media_type
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -33,8 +33,21 @@ def _media_type(value: str) -> tuple[str, str | None]:
     return main.strip().lower(), charset
 
 
+def refuse_content_encoding(request: Request) -> None:
+    """A 415 Problem for a compressed body (Content-Encoding other than identity): bodies are read as sent."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            f"Content-Encoding {encoding[:40]!r} is not accepted: send the body uncompressed.",
+            headers={"accept-encoding": "identity"},
+        )
+
+
 def require_media_type(request: Request, allowed: Sequence[str], *, shown: Sequence[str] | None = None) -> str:
-    """The request's media type if it is one of `allowed` (UTF-8 only); otherwise a 415 Problem."""
+    """The request's media type if it is one of `allowed` (UTF-8 only, not compressed); otherwise a 415 Problem."""
+    refuse_content_encoding(request)
     raw = request.headers.get("content-type", "")
     kind, charset = _media_type(raw)
     if kind not in allowed or charset not in (None, "utf-8", "utf8"):

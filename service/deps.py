@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 
 from service.auth import check_api_key
 from service.errors import Problem
-from service.state import ServiceState
+from service.scoring import ServiceState
 
 
 def service_state(request: Request) -> ServiceState:

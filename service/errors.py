@@ -25,8 +25,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from misinfo_risk.runtime import Rejected
 from model.errors import InvalidArticle
-from service.scoring import Rejected
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:misinfo-risk:problem:"
@@ -44,6 +44,7 @@ TITLES: dict[str, str] = {
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "not-ready": "Service not ready",
+    "request-timeout": "Request timeout",
     "scoring-unavailable": "Scoring unavailable",
     "internal-error": "Internal server error",
 }
@@ -110,6 +111,15 @@ def content_too_large(limit: int, what: str = "request body") -> Problem:
     )
 
 
+class BodyTimeout(Exception):
+    """The request body stopped arriving for longer than the body timeout (raised by the request middleware)."""
+
+
+def request_timeout(seconds: float) -> Problem:
+    detail = f"The request body stopped arriving for more than {seconds:g} s."
+    return Problem(408, "request-timeout", detail, headers={"connection": "close"})
+
+
 def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:
     return Problem(
         415,
@@ -133,7 +143,11 @@ def invalid_article(exc: InvalidArticle | Rejected, field_prefix: str = "") -> P
 
 def item_error(rejected: Rejected) -> dict[str, Any]:
     """The object that takes a rejected item's place in batch results (and NDJSON lines)."""
-    return {"index": rejected.index, "id": rejected.id, "error": invalid_article(rejected).body()}
+    if rejected.internal:
+        problem = Problem(500, "internal-error", f"article: {rejected.message}")
+    else:
+        problem = invalid_article(rejected)
+    return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
 
 
 def stream_error(index: int, problem: Problem) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from ingest.feeds import FeedError, feed_articles
 from service import schemas
 from service.auth import SECURITY
 from service.batching import base_rate_of, batch_body, score_batch, scoring_problem
-from service.bodies import JSON, read_body
+from service.bodies import JSON, read_body, refuse_content_encoding
 from service.deps import authorized_state
 from service.errors import FieldError, Problem, unsupported_media_type
-from service.pool import PoolError
+from service.scoring import PoolBroken
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
@@ -62,6 +62,7 @@ FEED_DOCS: dict[str, Any] = {
 
 def _media_type(request: Request) -> str:
     """The body's media type if it is a feed type (any charset: XML declares its own encoding); else 415."""
+    refuse_content_encoding(request)
     raw = request.headers.get("content-type", "")
     kind = raw.partition(";")[0].strip().lower()
     if kind not in FEED_TYPES:
@@ -92,6 +93,6 @@ async def score_feed(request: Request) -> Response:
         raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
     try:
         outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
-    except PoolError as exc:
+    except PoolBroken as exc:
         raise scoring_problem(exc) from exc
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)

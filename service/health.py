@@ -28,7 +28,7 @@ async def readyz(state: StateDep) -> schemas.Readiness:
     return schemas.Readiness(
         status="ready",
         model_version=state.scorer.version,
-        pool_processes=state.pool.alive if state.pool is not None else 0,
+        pool_processes=len(state.pool.pids) if state.pool is not None else 0,
         startup_seconds=round(state.warmup_seconds, 3),
     )
 

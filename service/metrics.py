@@ -21,16 +21,19 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 
+from misinfo_risk.runtime import ChunkResult, Scored
 from model.artifact import ModelCard
-from service.procstats import ServiceProcessCollector, pid_alive
-from service.scoring import ChunkResult, Rejected, Scored
+from service.settings import ROOT_ENV
 
 ENDPOINTS = ("single", "batch", "feed")
 LEVELS = ("low", "medium", "high")
@@ -131,48 +134,27 @@ def record_request(route: str, method: str, status: int, seconds: float, request
 
 def record_outcomes(endpoint: str, result: ChunkResult) -> None:
     """Record a scored chunk (or single article): levels, scores, signals, rejections, scoring time."""
-    levels: Tally[str] = Tally()
-    signals: Tally[str] = Tally()
-    reasons: Tally[str] = Tally()
-    unread: Tally[str] = Tally()
-    genres: Tally[str] = Tally()
-    languages: Tally[str] = Tally()
-    warnings: Tally[str] = Tally()
+    counts: Tally[tuple[Any, tuple[str, ...]]] = Tally()  # (counter, label values) -> increment
     score = _child(SCORE, endpoint)
     for outcome in result.outcomes:
         if not isinstance(outcome, Scored):
-            reasons[outcome.reason if outcome.reason in REJECT_REASONS else "invalid"] += 1
+            counts[ARTICLES_REJECTED, (endpoint, outcome.reason if outcome.reason in REJECT_REASONS else "invalid")] += 1
             continue
-        languages[outcome.language if outcome.language in LANGUAGES or outcome.language == "und" else "other"] += 1
+        language = outcome.language if outcome.language in LANGUAGES or outcome.language == "und" else "other"
+        counts[ARTICLES_LANGUAGE, (language,)] += 1
         if outcome.level is None or outcome.score is None:
-            unread[outcome.reason if outcome.reason in NOT_ASSESSED_REASONS else "no_readable_text"] += 1
+            reason = outcome.reason if outcome.reason in NOT_ASSESSED_REASONS else "no_readable_text"
+            counts[ARTICLES_NOT_ASSESSED, (endpoint, reason)] += 1
             continue
-        levels[outcome.level] += 1
-        signals.update(outcome.signals)
-        score.observe(outcome.score)
+        counts[ARTICLES_SCORED, (endpoint, outcome.level)] += 1
+        counts.update((SIGNAL_FIRED, (name,)) for name in outcome.signals)
+        counts.update((RESULT_WARNINGS, (w,)) for w in outcome.warnings if w in WARNINGS)
         if outcome.genre in GENRES:
-            genres[outcome.genre] += 1
-        warnings.update(w for w in outcome.warnings if w in WARNINGS)
-    for level, count in levels.items():
-        _child(ARTICLES_SCORED, endpoint, level).inc(count)
-    for reason, count in unread.items():
-        _child(ARTICLES_NOT_ASSESSED, endpoint, reason).inc(count)
-    for genre, count in genres.items():
-        _child(ARTICLES_GENRE, endpoint, genre).inc(count)
-    for language, count in languages.items():
-        _child(ARTICLES_LANGUAGE, language).inc(count)
-    for warning, count in warnings.items():
-        _child(RESULT_WARNINGS, warning).inc(count)
-    for reason, count in reasons.items():
-        _child(ARTICLES_REJECTED, endpoint, reason).inc(count)
-    for name, count in signals.items():
-        _child(SIGNAL_FIRED, name).inc(count)
+            counts[ARTICLES_GENRE, (endpoint, outcome.genre)] += 1
+        score.observe(outcome.score)
+    for (metric, labels), count in counts.items():
+        _child(metric, *labels).inc(count)
     _child(SCORING_DURATION, endpoint).observe(result.seconds)
-
-
-def record_rejected(endpoint: str, rejected: Rejected) -> None:
-    """Record one item refused outside a chunk."""
-    _child(ARTICLES_REJECTED, endpoint, rejected.reason if rejected.reason in REJECT_REASONS else "invalid").inc()
 
 
 def record_batch_size(endpoint: str, items: int) -> None:
@@ -223,7 +205,7 @@ def sweep_dead_processes(directory: Path) -> list[int]:
     dead = []
     for path in directory.glob("gauge_live*_*.db"):
         match = _LIVE_FILE.fullmatch(path.name)
-        if match and not pid_alive(pid := int(match.group(1))):
+        if match and not psutil.pid_exists(pid := int(match.group(1))):
             multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
             dead.append(pid)
     return dead
@@ -236,6 +218,42 @@ def mark_this_process_dead() -> None:
         multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
+class ServiceProcessCollector(Collector):
+    """process_* metrics summed over the service's processes (psutil).
+
+    The client library's own process collector reports only the process that renders the page; with
+    several web workers and pools that is one arbitrary process. This one sums over the process that ran
+    `misinfo-risk serve` (ROOT_ENV, inherited by every child) and all its descendants.
+    """
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            root = psutil.Process(int(os.environ.get(ROOT_ENV) or os.getpid()))
+            processes = [root, *root.children(recursive=True)]
+            started = root.create_time()
+        except psutil.Error:
+            return
+        cpu = rss = vms = fds = 0.0
+        alive = 0
+        for process in processes:
+            try:
+                with process.oneshot():
+                    times, memory = process.cpu_times(), process.memory_info()
+                    fds += process.num_fds()
+            except psutil.Error:  # exited meanwhile
+                continue
+            alive += 1
+            cpu += times.user + times.system
+            rss += memory.rss
+            vms += memory.vms
+        yield CounterMetricFamily("process_cpu_seconds", "CPU seconds of all service processes.", value=cpu)
+        yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory of all service processes.", value=rss)
+        yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory of all service processes.", value=vms)
+        yield GaugeMetricFamily("process_open_fds", "Open file descriptors of all service processes.", value=fds)
+        yield GaugeMetricFamily("risk_service_processes", "Live service processes (workers, pools).", value=alive)
+        yield GaugeMetricFamily("process_start_time_seconds", "Start time of the service (epoch seconds).", value=started)
+
+
 def exposition(accept: str | None) -> tuple[bytes, str]:
     """The metrics page (body, content type): every worker's metrics in multiprocess mode."""
     directory = multiprocess_dir()
@@ -245,7 +263,7 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
         sweep_dead_processes(directory)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-        # the default process/platform metrics, made correct for several processes (see service.procstats)
+        # the default process/platform metrics, made correct for several processes
         registry.register(ServiceProcessCollector())
         PlatformCollector(registry=registry)
     encoder, content_type = choose_encoder(accept or "")

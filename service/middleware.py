@@ -9,20 +9,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import metrics
-from service.errors import PROBLEM_MEDIA_TYPE, Problem, problem_response
+from service.errors import PROBLEM_MEDIA_TYPE, BodyTimeout, Problem, request_timeout
 from service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -40,43 +39,13 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class DirectRoutes:
-    """Serve a few hot `request -> Response` endpoints without the framework's routing layers.
-
-    The scoring endpoints are also declared as FastAPI routes (for OpenAPI and /docs), but
-    routing through Starlette and FastAPI costs ~75 us per request, ~8% of scoring a 5 KB article.
-    Requests matching (method, path) exactly are answered here; a `Problem` becomes its
-    problem+json response; everything else goes on to the app unchanged.
-
-        app.add_middleware(DirectRoutes, routes={("POST", "/v1/score"): score_article})
-    """
-
-    def __init__(self, app: ASGIApp, *, routes: Mapping[tuple[str, str], Endpoint]) -> None:
-        self.app = app
-        self.routes = dict(routes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.routes.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
-        if endpoint is None:
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            response = await endpoint(request)
-        except Problem as problem:
-            response = problem_response(problem, request)
-        await response(scope, receive, send)
-
-
 class RequestContextMiddleware:
     """See the module docstring. Add with `app.add_middleware(RequestContextMiddleware)`."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True, body_timeout: float = 10.0) -> None:
         self.app = app
         self.access_log = access_log
+        self.body_timeout = body_timeout
         self._known: frozenset[str] | None = None
 
     def route_label(self, scope: Scope) -> str:
@@ -98,12 +67,19 @@ class RequestContextMiddleware:
         request_id = request_id_from(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         route = self.route_label(scope)
-        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0}
+        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0, "body_done": False}
 
         async def receive_counting() -> Message:
-            message = await receive()
+            if state["body_done"]:
+                return await receive()
+            try:
+                async with asyncio.timeout(self.body_timeout):  # counts only while the app waits for body bytes
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self.body_timeout) from None
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
+                state["body_done"] = not message.get("more_body", False)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -120,10 +96,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive_counting, send_with_id)
         except ClientDisconnect:
             state["status"] = state["status"] or CLIENT_CLOSED
+        except BodyTimeout:
+            if not state["status"]:
+                await _send_problem(send_with_id, scope, request_id, request_timeout(self.body_timeout))
+            state["status"] = state["status"] or 408
         except Exception:
             error_logger.exception("unhandled error", extra={"request_id": request_id, "route": route})
             if not state["status"]:
-                await _send_internal_error(send_with_id, scope, request_id)
+                problem = Problem(500, "internal-error", "The server failed to handle this request; it has been logged.")
+                await _send_problem(send_with_id, scope, request_id, problem)
             state["status"] = 500
         finally:
             in_progress.dec()
@@ -178,9 +159,9 @@ def _declared_length(scope: Scope) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def _send_internal_error(send: Send, scope: Scope, request_id: str) -> None:
-    problem = Problem(500, "internal-error", "The server failed to handle this request; it has been logged.")
+async def _send_problem(send: Send, scope: Scope, request_id: str, problem: Problem) -> None:
     body = orjson.dumps(problem.body(instance=scope["path"], request_id=request_id))
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    headers += [(k.encode(), v.encode()) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

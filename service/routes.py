@@ -7,22 +7,16 @@ description of the bodies comes from service/schemas.py.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from service import metrics, schemas
-from service.batching import (
-    base_rate_of,
-    batch_body,
-    ndjson_lines,
-    score_batch,
-    score_chunks,
-    scoring_problem,
-    stream_error_line,
-)
+from service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, scoring_problem, stream_error_line
 from service.bodies import (
     JSON,
     JSON_TYPES,
@@ -35,13 +29,12 @@ from service.bodies import (
     wants_ndjson,
 )
 from service.deps import authorized_state
-from service.errors import FieldError, Problem, invalid_article
-from service.pool import PoolError
-from service.scoring import ChunkResult, Scored
-from service.state import ServiceState
+from service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
+from service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
 from service.streaming import Spool, SpooledStreamResponse
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
+logger = logging.getLogger("misinfo_risk.routes")
 
 
 @router.post("/score", response_model=None, **schemas.SCORE_DOCS)
@@ -51,10 +44,7 @@ async def score_article(request: Request) -> Response:
     require_media_type(request, JSON_TYPES)
     base_rate = base_rate_of(request, state)
     item = decode_json(await read_body(request, state.settings.max_body_bytes))
-    try:
-        result = await state.score_one(item, request.scope.get("client"), base_rate)
-    except PoolError as exc:
-        raise scoring_problem(exc) from exc
+    result = state.score_one(item, base_rate)
     outcome = result.outcomes[0]
     if not isinstance(outcome, Scored):
         metrics.record_outcomes("single", result)
@@ -106,7 +96,7 @@ async def score_articles(request: Request) -> Response:
         return _stream(state, items, None, base_rate)
     try:
         outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
-    except PoolError as exc:
+    except PoolBroken as exc:
         raise scoring_problem(exc) from exc
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
 
@@ -120,18 +110,31 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
             async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
-                spool.put(ndjson_lines(result.outcomes))
-        except PoolError as exc:
-            spool.put(stream_error_line(count, scoring_problem(exc)))
+                await spool.put(ndjson_lines(result.outcomes))
+        except PoolBroken as exc:
+            spool.put_nowait(stream_error_line(count, scoring_problem(exc)))
+            return
+        except ClientDisconnect:
+            raise
+        except BodyTimeout as exc:
+            spool.put_nowait(stream_error_line(count, request_timeout(exc.args[0])))
+            return
+        except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
+            logger.exception("a stream failed", extra={"items_sent": count})
+            problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
+            spool.put_nowait(stream_error_line(count, problem))
             return
         finally:
             metrics.record_batch_size("batch", count)
         if lines is not None and lines.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
-            spool.put(stream_error_line(count, problem))
+            spool.put_nowait(stream_error_line(count, problem))
 
-    return SpooledStreamResponse(produce, media_type=NDJSON, memory_limit=state.settings.stream_memory_bytes)
+    settings = state.settings
+    return SpooledStreamResponse(
+        produce, media_type=NDJSON, memory_limit=settings.stream_memory_bytes, total_limit=settings.stream_buffer_bytes
+    )
 
 
 @router.get("/model", **schemas.MODEL_DOCS)
@@ -139,7 +142,3 @@ async def model_card(request: Request) -> Response:
     """The model card of the loaded artifact: version, training data hashes, thresholds, evaluation."""
     state = authorized_state(request)
     return Response(state.card_json, media_type=JSON)
-
-
-DIRECT = {("POST", "/v1/score"): score_article, ("POST", "/v1/score/batch"): score_articles}
-"""Hot endpoints served by middleware.DirectRoutes (same functions as the routes above)."""

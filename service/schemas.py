@@ -9,11 +9,11 @@ Other routers (service/feeds.py) can add models with `register_component` and re
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
@@ -69,81 +69,12 @@ EXAMPLE_CALM_ARTICLE = {
     "title": "Council approves budget",
     "text": "The city council voted 7-2 on Tuesday to approve the budget, the mayor's office said in a statement.",
 }
-EXAMPLE_ASSESSMENT: dict[str, Any] = {
-    "id": "story-42",
-    "assessed": True,
-    "reason": None,
-    "reason_detail": None,
-    "score": 0.9966,
-    "level": "medium",
-    "score_calibrated": 0.9966,
-    "base_rate": None,
-    "model_version": "risk-v1",
-    "language": {"detected": "en", "confidence": 0.9908, "declared": "en"},
-    "genre": {
-        "label": "news",
-        "confidence": 0.9952,
-        "model_version": "genre-v1",
-        "explanation": "Reads as news reporting (1.00).",
-        "cues": [],
-    },
-    "warnings": [
-        {
-            "code": "short_text",
-            "message": "Only 28 word(s) of text. Below 150 words this model's style cues are unreliable (held-out genuine "
-            "articles cut this short were put at high far more often than in full), so the level is at most medium.",
-        }
-    ],
-    "signals": [
-        {
-            "name": "unnamed_sources",
-            "heuristic": "unnamed_sources.v1",
-            "description": 'Rests claims on unnamed or vague sources, e.g. "sources indicate" or "insiders say".',
-            "count": 3,
-            "contribution": 1.738244,
-            "evidence": [
-                {"section": "title", "start": 10, "end": 22, "text": "Insiders say"},
-                {"section": "text", "start": 0, "end": 20, "text": "Sources close to the"},
-                {"section": "text", "start": 108, "end": 121, "text": "Experts claim"},
-            ],
-        },
-        {
-            "name": "call_to_share",
-            "heuristic": "call_to_share.v1",
-            "description": 'Urges readers to share or act, e.g. "share this before it\'s deleted".',
-            "count": 2,
-            "contribution": 0.934503,
-            "evidence": [
-                {"section": "text", "start": 71, "end": 81, "text": "Share this"},
-                {"section": "text", "start": 82, "end": 104, "text": "before it gets deleted"},
-            ],
-        },
-    ],
-    "top_terms": [{"term": "claim", "contribution": 0.285008}, {"term": "officials", "contribution": -0.10557}],
-    "sentences": [
-        {"section": "title", "start": 0, "end": 53, "contribution": 2.690729219293512},
-        {"section": "text", "start": 0, "end": 70, "contribution": 0.7530093986046305},
-        {"section": "text", "start": 71, "end": 107, "contribution": 1.6379478923035191},
-        {"section": "text", "start": 108, "end": 157, "contribution": 0.7211252605987847},
-    ],
-}
-EXAMPLE_NOT_ASSESSED: dict[str, Any] = {
+EXAMPLE_FOREIGN_ARTICLE = {
     "id": "story-45",
-    "assessed": False,
-    "reason": "unsupported_language",
-    "reason_detail": "This reads as Portuguese (pt, 0.91); the model reads English only.",
-    "score": None,
-    "level": None,
-    "score_calibrated": None,
-    "base_rate": None,
-    "model_version": "risk-v1",
-    "language": {"detected": "pt", "confidence": 0.9143, "declared": None},
-    "genre": None,
-    "warnings": [],
-    "signals": [],
-    "top_terms": [],
-    "sentences": [],
+    "text": "A prefeitura aprovou nesta terça-feira um novo plano para ampliar o transporte público no centro da cidade.",
 }
+"""Scored by the loaded model when the OpenAPI document is first built, as are the others: results cannot drift."""
+
 EXAMPLE_ITEM_ERROR = {
     "index": 1,
     "id": "story-44",
@@ -226,15 +157,7 @@ SCORE_DOCS: dict[str, Any] = {
         200: {
             "description": "The assessment. An article the model cannot read (another language, no readable text) is a "
             "normal result with `assessed: false`, a `reason`, and null `score` and `level`.",
-            "content": {
-                "application/json": {
-                    "schema": ref("RiskAssessment"),
-                    "examples": {
-                        "assessed": {"value": EXAMPLE_ASSESSMENT},
-                        "not assessed": {"value": EXAMPLE_NOT_ASSESSED},
-                    },
-                }
-            },
+            "content": {"application/json": {"schema": ref("RiskAssessment")}},
         },
         **problem_responses(401, 409, 413, 415, 422, 503),
     },
@@ -260,17 +183,7 @@ BATCH_DOCS: dict[str, Any] = {
             "description": "One result per item, in order: an assessment, or an error object in the place of an invalid item. "
             "NDJSON when the request is NDJSON or `Accept: application/x-ndjson`.",
             "content": {
-                "application/json": {
-                    "schema": ref("BatchResult"),
-                    "example": {
-                        "model_version": "risk-v1",
-                        "count": 3,
-                        "scored": 1,
-                        "not_assessed": 1,
-                        "rejected": 1,
-                        "results": [EXAMPLE_ASSESSMENT, EXAMPLE_ITEM_ERROR, EXAMPLE_NOT_ASSESSED],
-                    },
-                },
+                "application/json": {"schema": ref("BatchResult")},
                 "application/x-ndjson": {
                     "schema": {"type": "string", "description": "One RiskAssessment or ItemError per line."}
                 },
@@ -309,27 +222,37 @@ are configured, everything under `/v1` needs `Authorization: Bearer <key>` or `X
 See docs/service.md for limits and configuration."""
 
 
-_NULL_KEEPING_DOCS = {("/v1/score", "post"): SCORE_DOCS, ("/v1/score/batch", "post"): BATCH_DOCS}
+def _add_result_examples(schema: dict[str, Any], score: Callable[[dict[str, Any]], Any]) -> None:
+    """Results of the example articles scored by the loaded model (added after FastAPI, which drops null values)."""
+    assessed, foreign = score(EXAMPLE_ARTICLE), score(EXAMPLE_FOREIGN_ARTICLE)
+    paths = schema["paths"]
+    examples = {"assessed": {"value": assessed}, "not assessed": {"value": foreign}}
+    paths["/v1/score"]["post"]["responses"]["200"]["content"]["application/json"]["examples"] = examples
+    scored = 1 if assessed["assessed"] else 0
+    batch = {"model_version": assessed["model_version"], "count": 3, "scored": scored, "not_assessed": 2 - scored}
+    batch |= {"rejected": 1, "results": [assessed, EXAMPLE_ITEM_ERROR, foreign]}
+    paths["/v1/score/batch"]["post"]["responses"]["200"]["content"]["application/json"]["example"] = batch
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Generate the OpenAPI document once, with the registered component schemas merged in."""
+    """Generate the OpenAPI document once, with the registered component schemas merged in.
+
+    The result examples are the example articles scored by the loaded model; until it is loaded the
+    document is served without them and not kept."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
             components = schema["components"].setdefault("schemas", {})
-            # FastAPI drops null values from documented examples; put the 200 bodies back as written
-            # (a not-assessed result's null score and level are the point of the example)
-            for (path, method), docs in _NULL_KEEPING_DOCS.items():
-                operation = schema.get("paths", {}).get(path, {}).get(method)
-                if operation is not None:
-                    operation["responses"]["200"]["content"] = copy.deepcopy(docs["responses"][200]["content"])
             for model, mode in _COMPONENTS:
                 model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
                 components.update(model_schema.pop("$defs", {}))
                 components[model.__name__] = model_schema
+            state = getattr(app.state, "service", None)
+            if state is None:
+                return schema
+            _add_result_examples(schema, lambda article: orjson.loads(state.score_one(article).outcomes[0].json))
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,123 +1,170 @@
-"""Scoring a chunk of untrusted items: the work done inside a scoring process (or in-process).
+"""`ServiceState`: what each web worker holds to score (the scorer, its pool), and scoring many items with it.
 
-No HTTP and no metrics here: this module is imported by the scoring processes, which must not
-create Prometheus files of their own. Results come back already serialised (`Scored.json`), so
-the web worker only concatenates bytes.
+A single article is scored right here, in the web worker (`score_one`): no hand-off, the lowest latency;
+run one web worker per core (the default) to use every core. Batches, streams and feeds are cut into
+chunks scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread when it has none,
+with the runtime's rule: every item gets its own outcome, in order.
 
-    >>> result = score_items(scorer, [{"text": "Officials confirmed the figures."}, {"text": ""}])  # doctest: +SKIP
-    >>> [type(o).__name__ for o in result.outcomes]                                                  # doctest: +SKIP
-    ['Scored', 'Rejected']
+    >>> async for result in score_chunks(state, items):   # ChunkResults, in input order  # doctest: +SKIP
+    ...     send(result.outcomes)
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from model.errors import InvalidArticle
-from model.scorer import Scorer
-from model.types import Article, RiskAssessment, parse_article
+from misinfo_risk.runtime import WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
+from model.scorer import Scorer, load_scorer
+from service.settings import Settings
 
-WARMUP_ARTICLE = {
-    "title": "Council approves budget after long debate",
-    "text": "The city council voted 7-2 on Tuesday to approve the budget, a spokesperson said. "
-    "Critics say the plan raises taxes; officials declined to comment further.",
-}
+logger = logging.getLogger("misinfo_risk.scoring")
+IN_FLIGHT_PER_PROCESS = 2  # one chunk being scored, one waiting: processes never idle, memory bounded
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """An article that was scored (assessed or not): its result as JSON plus what metrics need."""
-
-    json: bytes
-    level: str | None  # None: not assessed (see `reason`)
-    score: float | None
-    signals: tuple[str, ...]
-    reason: str | None = None
-    genre: str | None = None
-    language: str = "und"
-    warnings: tuple[str, ...] = ()
-
-    def assessment(self) -> RiskAssessment:
-        """The assessment as an object (parses `json`)."""
-        return RiskAssessment.model_validate_json(self.json)
+class PoolBroken(Exception):
+    """A scoring process died while working on this request's chunk (retryable: the pool is rebuilt)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """An item that could not be scored, at position `index` of its request."""
+@dataclass
+class ServiceState:
+    """The loaded model and its pool (one per web worker); built by the app's lifespan."""
 
-    index: int
-    id: str | None
-    field: str
-    reason: str
-    message: str
+    settings: Settings
+    scorer: Scorer
+    pool: ChunkPool | None
+    card_json: bytes
+    warmup_seconds: float
+
+    @classmethod
+    async def start(cls, settings: Settings) -> ServiceState:
+        """Load the model, score a warm-up article, start the pool. Raises ArtifactError, BaseRateError, PoolStartError."""
+        began = time.perf_counter()
+        scorer = await asyncio.to_thread(load_scorer, settings.artifact_path, sha256=settings.model_sha256)
+        scorer.base_rate_shift(settings.base_rate)  # BaseRateError when the card has no prevalence
+        warmup = score_chunk(scorer, [WARMUP_ARTICLE], max_chars=settings.max_article_chars).outcomes[0]
+        if not isinstance(warmup, Scored):
+            raise RuntimeError(f"the warm-up article was not scored: {warmup}")
+        pool = None
+        if settings.scoring_processes > 0:
+            pool = ChunkPool(settings.scoring_processes, settings.artifact_path, model_sha256=settings.model_sha256)
+            await asyncio.to_thread(pool.start)
+        state = cls(settings, scorer, pool, orjson.dumps(scorer.card.model_dump(mode="json")), time.perf_counter() - began)
+        loop = asyncio.get_running_loop()
+        logger.info(
+            "model loaded",
+            extra={
+                "model_version": scorer.version,
+                "pool_processes": pool.size if pool else 0,
+                "pool_pids": pool.pids if pool else [],
+                "startup_s": round(state.warmup_seconds, 3),
+                "event_loop": f"{type(loop).__module__}.{type(loop).__qualname__}",
+            },
+        )
+        return state
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close)
+
+    @property
+    def parallelism(self) -> int:
+        """How many chunks can be scored at once."""
+        return self.pool.size if self.pool is not None else 1
+
+    def score_one(self, item: Any, base_rate: float | None = None) -> ChunkResult:
+        """Score one decoded article object here, in the web worker (a ChunkResult with one outcome)."""
+        return score_chunk(self.scorer, [item], max_chars=self.settings.max_article_chars, base_rate=base_rate)
+
+    async def score_chunk(self, items: Sequence[Any], start: int = 0, base_rate: float | None = None) -> ChunkResult:
+        """Score a chunk on the pool (in a thread without one); outcomes in order. Raises PoolBroken.
+
+        A chunk that fails as a whole in the pool for any other reason (e.g. an item too deeply nested for
+        pickle to send it to a process) is scored again item by item; an item that fails alone is scored
+        here, in a thread of the web worker, with the same rule (`score_chunk` never raises for an item).
+        """
+        max_chars = self.settings.max_article_chars
+        if self.pool is None:
+            return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
+        began = time.perf_counter()
+        try:
+            future = self.pool.submit(score_chunk, items, start, max_chars=max_chars, base_rate=base_rate)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            raise PoolBroken(str(exc)) from exc
+        except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
+            if len(items) == 1:
+                logger.warning("a chunk of one item failed in the pool; scoring it in the web worker", exc_info=True)
+                return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
+        parts = await asyncio.gather(*(self.score_chunk([item], start + i, base_rate) for i, item in enumerate(items)))
+        return ChunkResult([o for part in parts for o in part.outcomes], time.perf_counter() - began)
 
 
-Outcome = Scored | Rejected
+async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
+    yield items
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkResult:
-    """Outcomes of one chunk, in input order, and the seconds spent validating and scoring it."""
-
-    outcomes: list[Outcome]
-    seconds: float
+_END = object()
 
 
-def _item_id(item: Any) -> str | None:
-    value = item.get("id") if isinstance(item, Mapping) else None
-    return value if isinstance(value, str) else None
+async def score_chunks(
+    state: ServiceState,
+    blocks: AsyncIterable[Sequence[Any]] | Sequence[Any],
+    *,
+    chunk_size: int | None = None,
+    base_rate: float | None = None,
+) -> AsyncIterator[ChunkResult]:
+    """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
 
-
-def _decode(item: Any) -> Any:
-    """Raw NDJSON lines arrive as bytes; everything else is already-decoded JSON."""
-    if not isinstance(item, bytes | bytearray | memoryview):
-        return item
-    try:
-        return orjson.loads(item)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidArticle("article", f"is not valid JSON: {exc}", "invalid") from exc
-
-
-def _parse(item: Any, index: int, max_chars: int) -> Article | Rejected:
-    if isinstance(item, Rejected):
-        return item
-    try:
-        return parse_article(_decode(item), max_chars=max_chars)
-    except InvalidArticle as exc:
-        return Rejected(index, _item_id(item), exc.field, exc.reason, exc.message)
-
-
-def _scored(assessment: RiskAssessment) -> Scored:
-    return Scored(
-        json=assessment.__pydantic_serializer__.to_json(assessment),
-        level=assessment.level,
-        score=assessment.score_calibrated,  # metrics compare it with the training baseline, whatever the base rate
-        signals=tuple(s.name for s in assessment.signals),
-        reason=assessment.reason,
-        genre=assessment.genre.label if assessment.genre is not None else None,
-        language=assessment.language.detected if assessment.language is not None else "und",
-        warnings=tuple(w.code for w in assessment.warnings),
-    )
-
-
-def score_items(
-    scorer: Scorer, items: Sequence[Any], *, start: int = 0, max_chars: int, base_rate: float | None = None
-) -> ChunkResult:
-    """Validate and score `items` (decoded JSON values, raw JSON bytes or `Rejected` placeholders).
-
-    Invalid items become `Rejected` with their absolute position (`start + i`); the valid ones are
-    scored in one vectorised call, their scores expressed at `base_rate` (None: the training share;
-    the caller has checked it, see Scorer.base_rate_shift). Never raises for bad input.
+    A feeder task reads blocks and submits chunks (never merging blocks, so items that arrived are scored
+    without waiting for more input), with at most IN_FLIGHT_PER_PROCESS chunks per scoring process in
+    flight; results are yielded as soon as they and every earlier chunk are done. Raises PoolBroken, and
+    whatever reading the blocks raises (e.g. ClientDisconnect).
     """
-    began = time.perf_counter()
-    parsed = [_parse(item, start + i, max_chars) for i, item in enumerate(items)]
-    articles = [p for p in parsed if isinstance(p, Article)]
-    assessments = iter(scorer.score_many(articles, base_rate=base_rate))
-    outcomes: list[Outcome] = [_scored(next(assessments)) if isinstance(p, Article) else p for p in parsed]
-    return ChunkResult(outcomes, time.perf_counter() - began)
+    if isinstance(blocks, Sequence):
+        size = chunk_size or max(1, min(state.settings.chunk_size, math.ceil(len(blocks) / state.parallelism)))
+        blocks = _blocks_of(blocks)
+    else:
+        size = chunk_size or state.settings.chunk_size
+    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def feed(source: AsyncIterable[Sequence[Any]]) -> None:
+        submitted = 0
+        try:
+            async for block in source:
+                for begin in range(0, len(block), size):
+                    chunk = block[begin : begin + size]
+                    await slots.acquire()
+                    queue.put_nowait(asyncio.ensure_future(state.score_chunk(chunk, submitted, base_rate)))
+                    submitted += len(chunk)
+        except Exception as exc:  # handed to the consumer, which re-raises it in order
+            queue.put_nowait(exc)
+        else:
+            queue.put_nowait(_END)
+
+    feeder = asyncio.create_task(feed(blocks))
+    try:
+        while (entry := await queue.get()) is not _END:
+            if isinstance(entry, Exception):
+                raise entry
+            result = await entry
+            slots.release()
+            yield result
+    finally:
+        feeder.cancel()
+        while not queue.empty():
+            entry = queue.get_nowait()
+            if isinstance(entry, asyncio.Future):
+                entry.cancel()
+
+
+__all__ = ["ChunkResult", "PoolBroken", "Rejected", "Scored", "ServiceState", "score_chunks"]

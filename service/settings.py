@@ -19,8 +19,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from model.types import MAX_ARTICLE_CHARS
 
 ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
-"""The serve command's pid, inherited by workers and pools: process metrics sum the tree under it.
-(Here, not in service.procstats: the serve command must not import prometheus_client before it has
+"""The serve command's pid, inherited by web workers and pools: process metrics sum the tree under it.
+(Here, not in service.metrics: the serve command must not import prometheus_client before it has
 set PROMETHEUS_MULTIPROC_DIR, or the single worker it runs in-process records metrics in memory
 that /metrics, reading the directory, never shows.)"""
 
@@ -50,8 +50,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     """TCP port (0 picks a free one)."""
 
-    workers: int = Field(default=1, ge=1, le=64)
-    """uvicorn worker processes. Each one holds its own scoring pool."""
+    workers: int = Field(default_factory=usable_cpus, ge=1, le=64)
+    """Web workers (uvicorn worker processes). Unset: one per usable CPU. Each scores single articles itself
+    and holds its own pool for batches, streams and feeds."""
 
     artifact_path: Path | None = None
     """Artifact directory (model.joblib + model_card.json + SHA256SUMS). Unset: the shipped model."""
@@ -65,10 +66,11 @@ class Settings(BaseSettings):
     a value with no key in it (e.g. "," or " , ") stops start-up rather than switching authentication off."""
 
     pool_workers: int | None = Field(default=None, ge=0, le=256)
-    """Scoring processes per uvicorn worker. Unset: one per usable CPU. 0: score inside the worker."""
+    """Scoring processes in each web worker's pool (batches, streams, feeds). Unset: one per usable CPU.
+    0: no pool, chunks are scored in a thread of the web worker."""
 
     chunk_size: int = Field(default=32, ge=1, le=10_000)
-    """Articles per chunk sent to a scoring process for batches and streams."""
+    """Most articles per chunk (the items sent to a scoring process at once) for batches, streams and feeds."""
 
     max_body_bytes: int = Field(default=2 * MiB, ge=1_024)
     """Largest request body for POST /v1/score, and the largest line of an NDJSON stream."""
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     stream_memory_bytes: int = Field(default=8 * MiB, ge=0)
     """Streamed results a slow reader may leave in memory before they are buffered in a temporary file."""
 
+    stream_buffer_bytes: int = Field(default=64 * MiB, ge=0)
+    """Streamed results a slow reader may leave waiting in all (memory and file); beyond, the server stops
+    reading the request until the client reads (backpressure)."""
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the JSON-lines logs."""
 
@@ -104,6 +110,13 @@ class Settings(BaseSettings):
 
     keep_alive_timeout: int = Field(default=5, ge=1)
     """Seconds an idle keep-alive connection stays open."""
+
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a connection may take to send a complete request head (from connecting, or from the head's
+    first byte on a keep-alive connection); then it is closed."""
+
+    body_timeout: float = Field(default=10.0, gt=0)
+    """Seconds the server waits for the next part of a request body; then it answers 408 and closes."""
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -1,10 +1,11 @@
 """Streaming responses whose server memory stays flat whatever the client does.
 
-`stream_response(produce)` runs `produce(spool)` in its own task and sends whatever it puts in the
-spool as the response body. Producing (reading the request, scoring) is never blocked by a
-client that does not read while it is still uploading (most HTTP clients send the whole body
-before reading the response): results then wait in the `Spool`, in memory up to a limit and in a
-temporary file beyond it. A client that reads as it sends never touches the disk.
+`SpooledStreamResponse(produce)` runs `produce(spool)` in its own task and sends whatever it puts in
+the spool as the response body. Producing (reading the request, scoring) is not blocked by a client
+that does not read while it is still uploading (most HTTP clients send the whole body before reading
+the response): results wait in the `Spool`, in memory up to a limit and in a temporary file beyond
+it, up to a total bound. Past that bound `put` waits for the client to read (backpressure): the
+server stops reading the request until then. A client that reads as it sends never touches the disk.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ logger = logging.getLogger("misinfo_risk.streaming")
 
 
 class Spool:
-    """A FIFO of byte blocks: in memory up to `memory_limit` bytes, then in a temporary file.
+    """A FIFO of byte blocks: in memory up to `memory_limit` bytes, then in a temporary file, `total_limit` in all.
 
     Order is kept: once blocks go to the file, later ones follow them there until the reader has
-    drained the file.
+    drained the file. `put` waits while more than `total_limit` bytes are waiting to be read.
     """
 
-    def __init__(self, memory_limit: int) -> None:
+    def __init__(self, memory_limit: int, total_limit: int | None = None) -> None:
         self._limit = memory_limit
+        self._total_limit = total_limit
+        self._drained = asyncio.Event()
         self._memory: deque[bytes] = deque()
         self._memory_bytes = 0
         self._file: IO[bytes] | None = None
@@ -42,7 +45,20 @@ class Spool:
         self._wakeup = asyncio.Event()
         self.spilled_bytes = 0
 
-    def put(self, data: bytes) -> None:
+    @property
+    def waiting_bytes(self) -> int:
+        """Bytes put and not yet read."""
+        return self._memory_bytes + self._written - self._read
+
+    async def put(self, data: bytes) -> None:
+        """Add a block, after waiting (backpressure) while more than `total_limit` bytes are unread."""
+        while self._total_limit is not None and self.waiting_bytes > self._total_limit and not self._closed:
+            self._drained.clear()
+            await self._drained.wait()
+        self.put_nowait(data)
+
+    def put_nowait(self, data: bytes) -> None:
+        """Add a block whatever the bound (for the last line of a stream)."""
         if not data:
             return
         if self._file is None and self._memory_bytes + len(data) <= self._limit:
@@ -61,6 +77,7 @@ class Spool:
         """No more data will be put."""
         self._closed = True
         self._wakeup.set()
+        self._drained.set()
 
     def discard(self) -> None:
         self._memory.clear()
@@ -69,6 +86,7 @@ class Spool:
             self._file = None
 
     def _take(self) -> bytes | None:
+        self._drained.set()
         if self._memory:
             data = self._memory.popleft()
             self._memory_bytes -= len(data)
@@ -106,7 +124,13 @@ class SpooledStreamResponse(Response):
     """
 
     def __init__(
-        self, produce: Producer, *, media_type: str, memory_limit: int, headers: Mapping[str, str] | None = None
+        self,
+        produce: Producer,
+        *,
+        media_type: str,
+        memory_limit: int,
+        total_limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status_code = 200
         self.media_type = media_type
@@ -114,9 +138,10 @@ class SpooledStreamResponse(Response):
         self.init_headers(headers)
         self._produce = produce
         self._memory_limit = memory_limit
+        self._total_limit = total_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        spool = Spool(self._memory_limit)
+        spool = Spool(self._memory_limit, self._total_limit)
 
         async def run() -> None:
             try:

@@ -23,7 +23,7 @@ IN_FLIGHT_PER_WORKER = 2  # one chunk being scored, one waiting: workers never i
 
 
 class EngineError(RuntimeError):
-    """The engine itself failed (a worker process died, the cluster is unreachable); chunks done are kept."""
+    """The engine itself failed (a scoring process died, the cluster is unreachable); chunks done are kept."""
 
 
 class Engine(Protocol):

@@ -1,80 +1,32 @@
-"""The local engine: a process pool on this machine, each worker loading the model once."""
+"""The local engine: the runtime's chunk pool on this machine, each scoring process loading the model once."""
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ingest.items import RawItem
-from misinfo_risk.batch.engines import (
-    IN_FLIGHT_PER_WORKER,
-    Chunk,
-    EngineError,
-    default_workers,
-    preload_scoring_modules,
-    take,
-)
+from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
+from misinfo_risk.runtime import ChunkPool, PoolStartError, failed_item
 
 if TYPE_CHECKING:
     from model.scorer import Scorer
 
-# Light at import time: the batch command starts this pool before importing scikit-learn itself.
-_WORKER_SCORER: Scorer | None = None
 
-
-def _init_worker(artifact: Path | None, model_sha256: str | None = None) -> None:
-    """Per worker process: load the scorer once, leave Ctrl-C to the parent, die with the parent."""
-    global _WORKER_SCORER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    from model.errors import ArtifactError
-    from model.scorer import load_scorer
-
-    try:
-        _WORKER_SCORER = load_scorer(artifact, sha256=model_sha256)
-    except ArtifactError:
-        pass  # the command loads the same artifact itself and reports why in one line (exit status 3)
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    # If the batch process is SIGKILLed its pool workers would otherwise wait forever.
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
-
-
-def _ready() -> None:
-    """A no-op task: submitting one per worker makes the pool start them all at once."""
-
-
-def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
-    try:
-        for _ in range(workers):
-            pool.submit(_ready)
-    except RuntimeError:  # the pool was shut down first (an early usage error): nothing to start
-        pass
-
-
-def _score_in_worker(items: Sequence[RawItem], max_chars: int, base_rate: float | None) -> bytes:
+def _score_rows(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_rate: float | None) -> bytes:
+    """The task run in a scoring process: the chunk's rows as JSON Lines."""
     from misinfo_risk.batch.rows import score_chunk
 
-    if _WORKER_SCORER is None:
-        raise RuntimeError("the model artifact could not be loaded in this worker process")
-    return score_chunk(_WORKER_SCORER, items, max_chars, base_rate)
+    return score_chunk(scorer, items, max_chars, base_rate)
 
 
 class LocalEngine:
-    """A process pool on this machine; each worker loads the artifact once and scores whole chunks."""
+    """A chunk pool on this machine (misinfo_risk.runtime.ChunkPool); one scoring process per core by default."""
 
     def __init__(
         self,
@@ -89,7 +41,7 @@ class LocalEngine:
         self.max_chars = max_chars
         self.base_rate = base_rate
         self.workers = workers or default_workers()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ChunkPool | None = None
         self._starter: threading.Thread | None = None
 
     def __enter__(self) -> LocalEngine:
@@ -100,49 +52,58 @@ class LocalEngine:
         self.close()
 
     def start(self) -> None:
-        """Start the worker processes (if not yet started); they load the model in the background."""
+        """Start the scoring processes (if not yet started); they load the model in the background."""
         if self._pool is not None:
             return
-        # forkserver: workers start clean (no copied threads or locks from this process) and are
-        # forked from a server that imported the scoring stack once, instead of each importing it
-        preload_scoring_modules()
-        self._pool = ProcessPoolExecutor(
-            self.workers,
-            mp_context=get_context("forkserver"),
-            initializer=_init_worker,
-            initargs=(self.artifact, self.model_sha256),
-        )
-        # Start every worker now (the pool would start them one submit at a time), from a thread:
-        # starting the first one waits until the forkserver has imported the scoring stack, and
-        # this process has its own imports and the input to count meanwhile.
-        self._starter = threading.Thread(target=_start_workers, args=(self._pool, self.workers), daemon=True)
+        self._pool = ChunkPool(self.workers, self.artifact, preload=["misinfo_risk.batch.rows"], model_sha256=self.model_sha256)
+        # From a thread: the first process waits until the forkserver has imported the scoring stack,
+        # and this process has its own imports and the input to count meanwhile.
+        self._starter = threading.Thread(target=self._pool.start, kwargs={"wait": False}, daemon=True)
         self._starter.start()
 
     def close(self) -> None:
-        """Stop the workers (unfinished chunks are dropped; finished ones were stored)."""
+        """Stop the scoring processes (unfinished chunks are dropped; finished ones were stored)."""
         if self._starter is not None:
             self._starter.join()
             self._starter = None
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def describe(self) -> str:
-        return f"local engine, {self.workers} worker process(es)"
+        return f"local engine, {self.workers} scoring process(es)"
 
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[int, bytes]]:
         assert self._pool is not None, "use the engine as a context manager"
         pool = self._pool
-        pending: dict[Future[bytes], int] = {}
+        pending: dict[Future[bytes], Chunk] = {}
         limit = self.workers * IN_FLIGHT_PER_WORKER
         try:
             while True:
                 for index, items in take(chunks, limit - len(pending)):
-                    pending[pool.submit(_score_in_worker, items, self.max_chars, self.base_rate)] = index
+                    pending[pool.submit(_score_rows, items, self.max_chars, self.base_rate)] = (index, items)
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield pending.pop(future), future.result()
-        except BrokenProcessPool as exc:
-            raise EngineError(f"a worker process died (out of memory, or killed): {exc}") from exc
+                    index, items = pending.pop(future)
+                    yield index, self._result(future, items)
+        except (BrokenProcessPool, PoolStartError) as exc:
+            raise EngineError(f"a scoring process died (out of memory, or killed): {exc}") from exc
+
+    def _result(self, future: Future[bytes], items: Sequence[RawItem]) -> bytes:
+        """The chunk's rows; a chunk that failed as a whole (not a dead process) is scored item by item."""
+        from misinfo_risk.batch.rows import encode_rows, error_row
+
+        try:
+            return future.result()
+        except (BrokenProcessPool, PoolStartError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. an item too deeply nested to be sent to a process
+            if len(items) == 1:
+                failed = failed_item(0, items[0].fields, exc)
+                return encode_rows([error_row(items[0], f"invalid article: {failed.message}")])
+        assert self._pool is not None
+        return b"".join(
+            self._result(self._pool.submit(_score_rows, [item], self.max_chars, self.base_rate), [item]) for item in items
+        )

@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 
 from ingest.items import RawItem
-from model.errors import InvalidArticle
+from misinfo_risk import runtime
+from misinfo_risk.runtime import Assessed, Rejected
 from model.scorer import Scorer
-from model.types import Article, RiskAssessment, parse_article
+from model.types import Article, RiskAssessment
 
 ROW_FIELDS = (
     "id",
@@ -50,23 +51,27 @@ log = logging.getLogger(__name__)
 
 
 def score_items(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_rate: float | None = None) -> list[dict[str, Any]]:
-    """One row per item, in order: scored with one vectorised `score_many`, or with its error.
+    """One row per item, in order: the runtime's `score_items` (one rule for every front door) turned into rows.
 
     `base_rate`: express the scores at this share of misleading articles (checked by the caller).
     """
-    rows: list[dict[str, Any] | None] = [None] * len(items)
-    valid: list[tuple[int, Article]] = []
-    for i, item in enumerate(items):
-        if item.error is not None or item.fields is None:
-            rows[i] = error_row(item, item.error or "no data")
-            continue
-        try:
-            valid.append((i, parse_article(item.fields, max_chars=max_chars)))
-        except InvalidArticle as exc:
-            rows[i] = error_row(item, f"invalid article: {exc}")
-    for (i, article), result in zip(valid, _score_all(scorer, [a for _, a in valid], base_rate), strict=True):
-        rows[i] = scored_row(items[i], article, result) if isinstance(result, RiskAssessment) else error_row(items[i], result)
-    return [row for row in rows if row is not None]
+    placeholders = [
+        item.fields if item.error is None and item.fields is not None else Rejected(i, None, "article", "invalid", "")
+        for i, item in enumerate(items)
+    ]
+    rows = []
+    for item, outcome in zip(
+        items, runtime.score_items(scorer, placeholders, max_chars=max_chars, base_rate=base_rate), strict=True
+    ):
+        if isinstance(outcome, Assessed):
+            rows.append(scored_row(item, outcome.article, outcome.assessment))
+        elif item.error is not None or item.fields is None:
+            rows.append(error_row(item, item.error or "no data"))
+        elif outcome.internal:
+            rows.append(error_row(item, f"scoring failed: {outcome.message}"))
+        else:
+            rows.append(error_row(item, f"invalid article: {outcome.field}: {outcome.message}"))
+    return rows
 
 
 def score_chunk(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_rate: float | None = None) -> bytes:
@@ -76,20 +81,6 @@ def score_chunk(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_r
 
 def encode_rows(rows: Sequence[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(row) + b"\n" for row in rows)
-
-
-def _score_all(scorer: Scorer, articles: list[Article], base_rate: float | None) -> list[RiskAssessment | str]:
-    try:
-        return list(scorer.score_many(articles, base_rate=base_rate))
-    except Exception:  # noqa: BLE001 - isolate the article that breaks the scorer, score the rest
-        log.exception("score_many failed on a chunk; scoring its articles one by one")
-    out: list[RiskAssessment | str] = []
-    for article in articles:
-        try:
-            out.append(scorer.score(article, base_rate=base_rate))
-        except Exception as exc:  # noqa: BLE001 - one article's failure must not lose the others
-            out.append(f"scoring failed: {type(exc).__name__}: {exc}")
-    return out
 
 
 def scored_row(item: RawItem, article: Article, result: RiskAssessment) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def test_interrupted_runs_resume_to_identical_output(  # Ctrl-C, SIGKILL, a work
     worker = forkserver.children()[0]
     worker.kill()  # e.g. the out-of-memory killer
     assert third.wait(timeout=60) == 4, runs.log(third)
-    assert "worker process died" in runs.log(third) and not out.exists()
+    assert "scoring process died" in runs.log(third) and not out.exists()
 
     status = main([*common, "--output", str(out), "--chunk-size", "20"])
     assert status == 2 and "--restart" in capsys.readouterr().err  # other arguments: refused, state kept
@@ -68,3 +68,32 @@ def test_restart_discards_an_interrupted_run(tmp_path: Path, tiny_artifact: Path
     assert main([*common, "--output", str(out)]) == 2
     assert main([*common, "--output", str(out), "--restart"]) == 1
     assert len(out.read_text(encoding="utf-8").splitlines()) == 1_501
+
+
+def test_kill_9_of_the_batch_command_leaves_no_process_behind(tmp_path: Path, tiny_artifact: Path, runs: Runs) -> None:
+    """The forkserver, the scoring processes and the resource tracker exit within seconds of the command's death."""
+    source = corpus(tmp_path / "corpus.jsonl", 3_000)
+    out = tmp_path / "out.jsonl"
+    proc = runs.start(
+        [
+            str(source),
+            "--artifact",
+            str(tiny_artifact),
+            "--chunk-size",
+            "10",
+            "--workers",
+            "2",
+            "--progress",
+            "off",
+            "--output",
+            str(out),
+        ]
+    )
+    wait_for_chunks(tmp_path / "out.jsonl.partial" / "chunks", 2, proc)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 4, children  # forkserver, resource tracker, 2 scoring processes
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    _, alive = psutil.wait_procs(children, timeout=10)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], f"still running 10 s after the batch command was killed: {[p.cmdline() for p in alive]}"

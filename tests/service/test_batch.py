@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +56,29 @@ def test_thousand_articles_with_invalid_ones_come_back_complete_and_in_order(whi
 def test_batch_results_equal_single_results(pool_client: TestClient, scorer: Scorer) -> None:
     items = [article_dict(i, text=f"Insiders say item {i} is a SHOCKING cover-up!!! Share this now.") for i in range(20)]
     results = pool_client.post("/v1/score/batch", json=items).json()["results"]
-    assert results == [scorer.score(parse_article(item)).model_dump(mode="json") for item in items]
+    expected = [scorer.score(parse_article(item)).model_dump(mode="json") for item in items]
+    # a vectorised batch may differ from one-by-one scoring in the last bits (1.1e-16 seen): docs/runtime.md
+    assert_same_results(results, expected)
+
+
+SCORE_TOLERANCE = 1e-9
+"""Batch and single scoring of the same article agree within this (relative and absolute), as docs/runtime.md states."""
+
+
+def assert_same_results(got: object, expected: object, where: str = "results") -> None:
+    """Equal JSON values, floats within SCORE_TOLERANCE."""
+    if isinstance(expected, float) and isinstance(got, int | float):
+        assert got == pytest.approx(expected, rel=SCORE_TOLERANCE, abs=SCORE_TOLERANCE), where
+    elif isinstance(expected, dict) and isinstance(got, dict):
+        assert got.keys() == expected.keys(), where
+        for key in expected:
+            assert_same_results(got[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list) and isinstance(got, list):
+        assert len(got) == len(expected), where
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            assert_same_results(g, e, f"{where}[{i}]")
+    else:
+        assert got == expected, where
 
 
 def test_empty_batch(client: TestClient) -> None:
@@ -178,3 +203,22 @@ def test_stream_does_not_wait_for_the_client_to_read(small_stream: TestClient, c
     assert [line["id"] for line in lines] == [f"a-{i}" for i in range(48)]
     (finished,) = [r for r in caplog.records if r.getMessage() == "stream finished"]
     assert finished.spilled_bytes > 0  # type: ignore[attr-defined]  # an `extra=` field
+
+
+def test_a_scoring_process_killed_mid_stream_ends_it_with_an_error_line_and_the_pool_is_rebuilt(tiny_artifact: Path) -> None:
+    """A failure no item explains: the stream ends with an explicit error line, never a clean end; the next request is served."""
+    items = [article_dict(i) for i in range(40)]
+    with make_client(tiny_artifact, pool_workers=1, chunk_size=4) as client:
+        state = client.app.state.service  # type: ignore[attr-defined]  # the FastAPI app under test
+        (victim,) = state.pool.pids
+        os.kill(victim, signal.SIGSTOP)  # holds the first chunks until it is killed
+        killer = threading.Timer(1.0, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        response = client.post("/v1/score/batch", json=items, headers={"accept": "application/x-ndjson"})
+        killer.join()
+        lines = [json.loads(line) for line in response.text.splitlines()]
+        assert response.status_code == 200 and len(lines) < len(items)
+        assert lines[-1]["error"]["type"] == TYPE_PREFIX + "scoring-unavailable" and lines[-1]["id"] is None
+        again = client.post("/v1/score/batch", json=items)
+        assert again.status_code == 200 and again.json()["scored"] == len(items)
+        assert victim not in state.pool.pids

@@ -48,7 +48,7 @@ def test_every_worker_runs_uvloop(two_workers: ServeProcess) -> None:
 
 
 def test_connections_are_dealt_out_evenly_between_workers(two_workers: ServeProcess) -> None:
-    """Four keep-alive connections: each worker gets two (uvloop alone gives one worker all four).
+    """Four keep-alive connections: both workers get some (uvloop alone gives one worker all four).
 
     Each connection is opened once the previous one has had its first answer, so the workers' counts
     on the board are settled: opened all at once, a sibling that the VM deschedules for more than
@@ -71,7 +71,9 @@ def test_connections_are_dealt_out_evenly_between_workers(two_workers: ServeProc
     for i in range(4):  # a connection stays with the worker that accepted it
         assert pid_of[f"balance-{i}-0"] == pid_of[f"balance-{i}-1"]
     per_worker = Counter(pid_of[f"balance-{i}-0"] for i in range(4))
-    assert sorted(per_worker.values()) == [2, 2], per_worker
+    # Usually 2 + 2; 1 + 3 when a worker was descheduled for longer than MAX_DEFER while a connection
+    # waited for it (by design: a connection never waits longer), which a loaded 2-core VM does.
+    assert len(per_worker) == 2, per_worker
 
 
 def _send_balance_request(conn: socket.socket, request_id: str) -> None:

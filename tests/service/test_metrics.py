@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,34 @@ def test_multiprocess_counters_sum_and_dead_workers_leave_live_gauges(tmp_path: 
     assert 'risk_http_requests_total{method="POST",route="/v1/score",status_class="2xx"} 2.0' in scrape
     assert 'risk_http_requests_in_progress{route="/v1/score"}' not in scrape
     assert not list(tmp_path.glob("gauge_livesum_*.db"))
+
+
+def test_process_collector_sums_the_service_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """process_* metrics cover the process named by ROOT_ENV and its children (here: a sleeping child)."""
+    from service.metrics import ServiceProcessCollector
+    from service.settings import ROOT_ENV
+
+    monkeypatch.setenv(ROOT_ENV, str(os.getpid()))
+    alone = {m.name: m.samples[0].value for m in ServiceProcessCollector().collect()}
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        values = {m.name: m.samples[0].value for m in ServiceProcessCollector().collect()}
+    finally:
+        child.kill()
+        child.wait()
+    assert values["risk_service_processes"] == alone["risk_service_processes"] + 1
+    assert values["process_resident_memory_bytes"] > alone["process_resident_memory_bytes"] > 10 * 1024 * 1024
+    assert values["process_cpu_seconds"] > 0 and values["process_open_fds"] >= 3
+    assert values["process_start_time_seconds"] > 1_600_000_000
+
+
+def test_multiprocess_exposition_has_process_and_python_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body, _ = metrics.exposition(None)
+    text = body.decode()
+    assert "\nprocess_resident_memory_bytes " in text
+    assert "\nprocess_cpu_seconds_total " in text
+    assert "python_info{" in text

@@ -102,28 +102,26 @@ def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     assert client.get("/healthz").headers["x-request-id"]
 
 
-def test_single_articles_go_to_the_pool_while_several_clients_are_active(pool_client: TestClient) -> None:
-    """One client: scored in the web worker (lowest latency). Several: on the pool (every core)."""
+def test_single_articles_are_scored_in_the_web_worker_whatever_the_clients(pool_client: TestClient) -> None:
+    """No scheduler: a single article never goes to the pool, however many clients are active."""
     state = pool_client.app.state.service  # type: ignore[attr-defined]  # the FastAPI app under test
     assert state.pool is not None
     sizes: list[int] = []
     original = state.pool.submit
 
-    def counting_submit(items: list[object], start: int, *rest: object) -> object:
+    def counting_submit(task: object, items: list[object], *rest: object, **kwargs: object) -> object:
         sizes.append(len(items))
-        return original(items, start, *rest)
+        return original(task, items, *rest, **kwargs)
 
     body = [json.dumps({"text": "The council voted on Tuesday."}).encode()]
     headers = [("content-type", "application/json")]
     state.pool.submit = counting_submit
     try:
-        state._last_client, state._last_switch = ("10.0.0.1", 1), float("-inf")  # a lone client, for a long time
-        for _ in range(3):
-            assert asgi_request(pool_client, "POST", "/v1/score", headers, body, client=("10.0.0.1", 1))[0] == 200
-        assert sizes == []
         for n in range(6):
             client = ("10.0.0.1", 1) if n % 2 else ("10.0.0.2", 2)
             assert asgi_request(pool_client, "POST", "/v1/score", headers, body, client=client)[0] == 200
-        assert sizes == [1] * 6
+        assert sizes == []
+        assert pool_client.post("/v1/score/batch", json=[{"text": "The council voted."}] * 3).status_code == 200
+        assert sum(sizes) == 3
     finally:
         del state.pool.submit

@@ -40,7 +40,7 @@ def test_uvicorn_runs_uvloop_and_httptools(clean_env: pytest.MonkeyPatch) -> Non
     # several workers: uvloop with least-connections accepting (it sets TCP_NODELAY itself, see test_balance)
     assert (options["loop"], options["http"], options["factory"], options["workers"]) == (
         "service.balance:BalancedLoop",
-        "httptools",
+        "service.protocol:HeadTimeoutProtocol",  # uvicorn's httptools protocol with a request-head timeout
         True,
         2,
     )

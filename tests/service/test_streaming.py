@@ -26,7 +26,7 @@ def test_spool_keeps_order_whatever_the_limit_and_interleaving(blocks: list[byte
         out = bytearray()
         reader = spool.__aiter__()
         for n, block in enumerate(blocks, start=1):
-            spool.put(block)
+            spool.put_nowait(block)
             if n % read_every == 0 and block:
                 out += await anext(reader)  # the reader catches up part of the way
         spool.close()
@@ -38,9 +38,9 @@ def test_spool_keeps_order_whatever_the_limit_and_interleaving(blocks: list[byte
 
 def test_spool_spills_past_its_memory_limit() -> None:
     spool = Spool(memory_limit=10)
-    spool.put(b"0123456789")
-    spool.put(b"abc")
-    spool.put(b"def")
+    spool.put_nowait(b"0123456789")
+    spool.put_nowait(b"abc")
+    spool.put_nowait(b"def")
     spool.close()
     assert spool.spilled_bytes == 6
     assert asyncio.run(drain(spool)) == b"0123456789abcdef"
@@ -51,8 +51,30 @@ def test_reader_waits_for_data() -> None:
         spool = Spool(memory_limit=100)
         reading = asyncio.ensure_future(drain(spool))
         await asyncio.sleep(0)
-        spool.put(b"late")
+        spool.put_nowait(b"late")
         spool.close()
         return await reading
 
     assert asyncio.run(run()) == b"late"
+
+
+def test_put_waits_while_the_bound_is_exceeded() -> None:
+    async def run() -> list[str]:
+        spool = Spool(memory_limit=4, total_limit=10)
+        events: list[str] = []
+
+        async def produce() -> None:
+            for block in (b"0123456789", b"abcdefghij", b"KLMNOPQRST"):
+                await spool.put(block)
+                events.append(f"put {len(events)} waiting={spool.waiting_bytes}")
+            spool.close()
+
+        producer = asyncio.ensure_future(produce())
+        await asyncio.sleep(0.05)
+        assert len(events) == 2 and spool.waiting_bytes == 20  # the third put waits: 20 > 10 unread
+        out = b"".join([block async for block in spool])
+        await producer
+        assert out == b"0123456789abcdefghijKLMNOPQRST"
+        return events
+
+    assert len(asyncio.run(run())) == 3

@@ -1,0 +1,66 @@
+"""uvicorn's httptools protocol plus a request-head timeout (uvicorn has none of its own).
+
+uvicorn closes an idle keep-alive connection after `timeout_keep_alive`, but not a connection that sends
+nothing after connecting, nor one that trickles its request head: both would hold a connection (and, by
+the hundred, every file descriptor) for ever. `HeadTimeoutProtocol` closes a connection whose request
+head is not complete `RISK_HEADER_TIMEOUT` seconds (default 10) after the connection was made or the
+head's first byte arrived. A slow *body* is the request middleware's job (`RISK_BODY_TIMEOUT`), where it
+counts only while the app waits for body bytes (not while the server itself holds reading back).
+
+It subclasses a uvicorn class and overrides asyncio's protocol callbacks and httptools' parser callbacks
+(`connection_made`, `on_message_begin`, `on_headers_complete`, `connection_lost`); the uvicorn version is
+bounded in pyproject.toml and tests/service/test_untrusted_e2e.py checks the behaviour on a real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+HEADER_TIMEOUT_ENV = "RISK_HEADER_TIMEOUT"
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+
+@functools.cache
+def header_timeout() -> float:
+    """Seconds allowed for a request head (set by `misinfo-risk serve` for its workers)."""
+    return float(os.environ.get(HEADER_TIMEOUT_ENV) or DEFAULT_HEADER_TIMEOUT)
+
+
+class HeadTimeoutProtocol(HttpToolsProtocol):
+    """See the module docstring; passed to uvicorn as `http="service.protocol:HeadTimeoutProtocol"`."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn declares it
+        super().connection_made(transport)
+        self._start_head_timer()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._start_head_timer()
+
+    def on_headers_complete(self) -> None:
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def _start_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(header_timeout(), self._head_too_slow)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
