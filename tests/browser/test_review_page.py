@@ -18,6 +18,17 @@ pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).parent
 STORY = HERE / "fabricated_story.json"  # written for these tests, in the manner of the canonical heist story
+CANONICAL = HERE.parents[2] / "shared" / "examples" / "fabricated-heist-story.json"  # beside the clone in CI only
+STORIES = [
+    pytest.param(STORY, id="own-story"),
+    pytest.param(
+        CANONICAL,
+        id="canonical-story",
+        marks=pytest.mark.skipif(
+            not CANONICAL.exists(), reason="the canonical story lives in ../shared/examples (not in a user's clone)"
+        ),
+    ),
+]
 NAMED_SIGNALS = ("unnamed_sources", "absent_official_comment", "inflated_figures")
 GERMAN = (
     "Der Stadtrat hat am Dienstag den Haushalt für das kommende Jahr mit großer Mehrheit beschlossen. "
@@ -65,18 +76,21 @@ def marks(driver: Any) -> list[dict[str, Any]]:
     )
 
 
-def test_fabricated_story_is_high_with_the_named_signals_highlighted_at_their_offsets(driver: Any, server: ServeProcess) -> None:
+@pytest.mark.parametrize("story", STORIES)
+def test_fabricated_story_is_high_with_the_named_signals_highlighted_at_their_offsets(
+    driver: Any, server: ServeProcess, story: Path
+) -> None:
     from selenium.webdriver.common.by import By
 
-    article = json.loads(STORY.read_text(encoding="utf-8"))
+    article = json.loads(story.read_text(encoding="utf-8"))
     expected = score_over_http(server, article)
     assert expected["level"] == "high"
     requests_made(driver), console_problems(driver)  # start both logs afresh
 
     open_page(driver, server)
-    driver.find_element(By.ID, "article-file").send_keys(str(STORY))  # a dropped or chosen .json article
+    driver.find_element(By.ID, "article-file").send_keys(str(story))  # a dropped or chosen .json article
     wait_until(lambda: driver.find_element(By.ID, "text").get_attribute("value") == article["text"], "the file to load")
-    assert driver.find_element(By.ID, "title").get_attribute("value") == article["title"]
+    assert driver.find_element(By.ID, "title").get_attribute("value") == (article.get("title") or "")
     assert score_article(driver) == "High risk"
 
     facts = driver.find_element(By.ID, "facts").text
@@ -133,8 +147,9 @@ def test_fabricated_story_is_high_with_the_named_signals_highlighted_at_their_of
     assert article[top["section"]][top["start"] : top["end"]][:40] in quoted
     assert "triage score, not a verdict" in driver.find_element(By.CLASS_NAME, "about").text.lower()
 
-    save_screenshot(driver, "article-high")
-    save_screenshot(driver, "article-high-phone", width=390)
+    name = "article-high" if story == STORY else "canonical-story-high"
+    save_screenshot(driver, name)
+    save_screenshot(driver, name + "-phone", width=390)
     driver.set_window_size(390, 900)
     driver.execute_script("document.activeElement.blur()")
     assert driver.execute_script(OVERFLOWING) == []  # nothing wider than a phone
