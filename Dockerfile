@@ -20,7 +20,7 @@ print('\n'.join(p['dependencies'] + p['optional-dependencies']['service']))" > /
  && rm /tmp/requirements.txt
 
 # 2. The code, installed with the README's command for the service; the shipped artifact
-#    (model/artifacts/risk-v3) is package data and lands inside the installed package.
+#    (model/artifacts/risk-v4) is package data and lands inside the installed package.
 COPY . .
 RUN pip install ".[service]" \
  && cd / && rm -rf /src \

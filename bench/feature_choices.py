@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 from bench.corpus import articles_5kb
-from model.scorer import Scorer
-from training.data import load_dataset
-from training.train import DEFAULT_HYPERPARAMETERS, run_protocol
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.training.data import load_dataset
+from misinfo_risk.training.train import DEFAULT_HYPERPARAMETERS, run_protocol
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "shipped: word 1-2-grams, 5,000 terms (min_df 10), C=3, + signals": {},

@@ -1,5 +1,5 @@
 """What Python's cyclic garbage collector costs the scorer: chunks scored with it paused (what
-`Scorer.score_many` does, see `model.scorer.collector_paused`) and with it left running.
+`Scorer.score_many` does, see `misinfo_risk.model.scorer.collector_paused`) and with it left running.
 
     python -m bench.gc_pause                    # 4 chunks of 500 synthetic ~5 KB articles, 3 rounds
     python -m bench.gc_pause --chunk 100
@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from unittest import mock
 
 from bench.batch_throughput import synthetic_articles
-from ingest.items import RawItem
 from misinfo_risk.batch.rows import score_chunk
-from model.scorer import Scorer, load_scorer
+from misinfo_risk.ingest.items import RawItem
+from misinfo_risk.model.scorer import Scorer, load_scorer
 
 
 @contextlib.contextmanager
@@ -31,7 +31,9 @@ def _collector_left_running() -> Iterator[None]:
 
 
 def run(scorer: Scorer, chunks: list[list[RawItem]], paused: bool) -> tuple[float, list[float]]:
-    patch = contextlib.nullcontext() if paused else mock.patch("model.scorer.collector_paused", _collector_left_running)
+    patch = (
+        contextlib.nullcontext() if paused else mock.patch("misinfo_risk.model.scorer.collector_paused", _collector_left_running)
+    )
     with patch:
         before = [s["collections"] for s in gc.get_stats()]
         began = time.perf_counter()

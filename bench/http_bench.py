@@ -71,9 +71,9 @@ def row(name: str, run: Run, runs: list[Run]) -> str:
 
 def in_process_p50(articles: list[dict[str, Any]], scorer: Any = None, passes: int = 5) -> tuple[float, float]:
     """p50 (ms) of Scorer.score, and of the service's own scoring call (validation + scoring + JSON), same articles."""
-    from model.scorer import load_scorer
-    from model.types import parse_article
-    from service.scoring import score_items
+    from misinfo_risk.model.scorer import load_scorer
+    from misinfo_risk.model.types import parse_article
+    from misinfo_risk.service.scoring import score_items
 
     scorer = scorer or load_scorer()
     parsed = [parse_article(a) for a in articles]
@@ -97,7 +97,7 @@ LATENCY_ROUNDS = 5
 
 def part_latency(work: Path) -> list[str]:
     """Interleaved rounds (in-process, then each server over HTTP), so the VM's drift hits both sides of a ratio."""
-    from model.scorer import load_scorer
+    from misinfo_risk.model.scorer import load_scorer
 
     path, articles = bodies(work)
     scorer = load_scorer()
@@ -137,7 +137,7 @@ def part_latency(work: Path) -> list[str]:
         "| measure | p50, median of rounds | vs `Scorer.score`, median of per-round ratios (min-max) |",
         "|---|---|---|",
         f"| in-process `Scorer.score` | {median('pure'):.3f} ms | 1.00x |",
-        f"| in-process validate + score + serialise (`service.scoring.score_items`) "
+        f"| in-process validate + score + serialise (`misinfo_risk.service.scoring.score_items`) "
         f"| {median('full'):.3f} ms | {ratios('full')} |",
     ]
     for label in starts:
@@ -230,7 +230,7 @@ def part_keepalive(work: Path) -> list[str]:
             sys.executable,
             "-m",
             "uvicorn",
-            "service.app:create_app",
+            "misinfo_risk.service.app:create_app",
             "--factory",
             "--port",
             "0",
@@ -255,8 +255,8 @@ def part_keepalive(work: Path) -> list[str]:
 
 def score_loop(seconds: float) -> float:
     """Runs in its own process: in-process scoring (validate + score + serialise) for `seconds`; articles/s."""
-    from model.scorer import load_scorer
-    from service.scoring import score_items
+    from misinfo_risk.model.scorer import load_scorer
+    from misinfo_risk.service.scoring import score_items
 
     scorer = load_scorer()
     articles = [a.model_dump(mode="json", exclude_none=True) for a in articles_5kb(200)]

@@ -3,7 +3,7 @@
     uvicorn bench.http_floor:app --loop uvloop --http httptools --port 8000 --no-access-log
 
 A bare ASGI app on uvicorn (uvloop + httptools, as the service runs): read the body, decode it,
-`service.scoring.score_items` (validation, scoring, serialisation: the service's own scoring call),
+`misinfo_risk.service.scoring.score_items` (validation, scoring, serialisation: the service's own scoring call),
 send the JSON. No request id, auth, media-type or size checks, metrics or access log, no FastAPI.
 Not a service anyone should run: it exists to show how much of the service's latency over
 in-process scoring is the server and the process it scores in, rather than the service's features.
@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from model.scorer import Scorer, load_scorer
-from service.scoring import Scored, score_items
+from misinfo_risk.model.scorer import Scorer, load_scorer
+from misinfo_risk.service.scoring import Scored, score_items
 
 _scorer: Scorer | None = None
 

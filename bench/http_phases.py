@@ -36,7 +36,7 @@ def serve_instrumented(out: str, argv: list[str]) -> None:
     import uvicorn.protocols.http.httptools_impl as httptools_impl
 
     from misinfo_risk.cli import main
-    from service import middleware, state
+    from misinfo_risk.service import middleware, state
 
     now = time.perf_counter
     current: dict[str, float] = {}

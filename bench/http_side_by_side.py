@@ -42,7 +42,7 @@ _RUNNING_ON = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 _INPROCESS = r"""
 import json, sys, time
 from misinfo_risk.runtime import score_chunk
-from model.scorer import load_scorer
+from misinfo_risk.model.scorer import load_scorer
 articles = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 scorer = load_scorer()
 for a in articles[:100]:

@@ -14,9 +14,9 @@ import statistics
 import time
 
 from bench.corpus import articles_5kb
-from model.document import Doc
-from model.heuristics import run_heuristics
-from model.scorer import load_scorer
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics import run_heuristics
+from misinfo_risk.model.scorer import load_scorer
 
 
 def main() -> None:

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from training.data import load_dataset, split_dataset
-from training.evaluate import figures, predict, truncated_scores, truncation_curve
-from training.train import DEFAULT_HYPERPARAMETERS, Prepared, _fit_and_threshold, leave_one_dataset_out
+from misinfo_risk.training.data import load_dataset, split_dataset
+from misinfo_risk.training.evaluate import figures, predict, truncated_scores, truncation_curve
+from misinfo_risk.training.train import DEFAULT_HYPERPARAMETERS, Prepared, _fit_and_threshold, leave_one_dataset_out
 
 
 def _override(text: str) -> tuple[str, Any]:

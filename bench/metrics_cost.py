@@ -4,7 +4,7 @@
     python -m bench.metrics_cost --articles 200 --rounds 3   # a quick look
 
 The service has no switch to turn metrics off, so this measures the recording calls directly,
-around the same scoring call the service makes (`service.scoring.score_items`, i.e. validation +
+around the same scoring call the service makes (`misinfo_risk.service.scoring.score_items`, i.e. validation +
 `Scorer.score_many` + serialisation), in Prometheus multiprocess mode as `misinfo-risk serve`
 runs it (PROMETHEUS_MULTIPROC_DIR set, values in memory-mapped files):
 
@@ -38,10 +38,10 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = _METRICS_DIR
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from bench.corpus import articles_5kb  # noqa: E402
-from model.scorer import Scorer, load_scorer  # noqa: E402
-from model.types import MAX_ARTICLE_CHARS  # noqa: E402
-from service import metrics  # noqa: E402
-from service.scoring import score_items  # noqa: E402
+from misinfo_risk.model.scorer import Scorer, load_scorer  # noqa: E402
+from misinfo_risk.model.types import MAX_ARTICLE_CHARS  # noqa: E402
+from misinfo_risk.service import metrics  # noqa: E402
+from misinfo_risk.service.scoring import score_items  # noqa: E402
 
 BATCH = 100
 CHUNK = 32

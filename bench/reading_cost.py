@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.corpus import articles_5kb
-from model.document import Doc
-from model.reading import Reading
-from model.scorer import load_scorer
-from model.types import LanguageReading
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.reading import Reading
+from misinfo_risk.model.scorer import load_scorer
+from misinfo_risk.model.types import LanguageReading
 
 _ENGLISH = Reading(LanguageReading(detected="en", confidence=1.0))
 

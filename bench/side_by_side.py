@@ -35,9 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = r"""
 import json, os, sys, time
 os.sched_setaffinity(0, {0})
-import model
-from model.scorer import load_scorer
-from model.types import Article
+try:  # a tree from before the misinfo_risk namespace (issue 12) has top-level packages
+    from misinfo_risk.model.scorer import load_scorer
+    from misinfo_risk.model.types import Article
+except ImportError:
+    from model.scorer import load_scorer
+    from model.types import Article
 articles = [Article(**json.loads(line)) for line in open(sys.argv[1], encoding="utf-8")]
 scorer = load_scorer()
 for a in articles[:200]:
@@ -52,13 +55,18 @@ t0 = time.perf_counter()
 for i in range(0, len(articles), 100):
     scorer.score_many(articles[i : i + 100])
 rate = len(articles) / (time.perf_counter() - t0)
-print(json.dumps({"code": model.__file__, "p50": single[len(single) // 2], "p99": single[int(len(single) * 0.99)], "rate": rate}))
+code = sys.modules[load_scorer.__module__].__file__
+print(json.dumps({"code": code, "p50": single[len(single) // 2], "p99": single[int(len(single) * 0.99)], "rate": rate}))
 """
 
 _COUNT_CHILD = r"""
 import json, sys
-from model.scorer import load_scorer
-from model.types import Article
+try:  # a tree from before the misinfo_risk namespace (issue 12) has top-level packages
+    from misinfo_risk.model.scorer import load_scorer
+    from misinfo_risk.model.types import Article
+except ImportError:
+    from model.scorer import load_scorer
+    from model.types import Article
 articles = [Article(**json.loads(line)) for line in open(sys.argv[1], encoding="utf-8")]
 scorer = load_scorer()
 n = int(sys.argv[2])

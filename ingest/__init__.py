@@ -4,21 +4,30 @@ Every reader yields :class:`RawItem` objects in input order, each with its locat
 or entry) and either the article fields (not yet validated: `model.parse_article` does that) or
 the reason the item could not be read. A bad item never stops the others.
 
-    >>> from ingest import parse_feed
+    >>> from misinfo_risk.ingest import parse_feed
     >>> feed = b'<rss version="2.0"><channel><item><title>A</title><description>Text</description></item></channel></rss>'
     >>> [(item.location, item.fields["text"]) for item in parse_feed(feed, "feed.xml")]
     [('entry 1', 'Text')]
 
 Feeds are checked for XML attacks (entity declarations, external entities) before parsing;
-URLs are downloaded with a size limit and a timeout (`ingest.http.fetch`).
+URLs are downloaded with a size limit and a timeout (`misinfo_risk.ingest.http.fetch`).
 """
 
-from ingest.download import AddressPolicy, FetchError, fetch, is_url
-from ingest.feeds import DEFAULT_MAX_FEED_BYTES, FeedError, feed_articles, parse_feed, read_feed
-from ingest.htmltext import html_to_text
-from ingest.items import ARTICLE_FIELDS, Columns, RawItem
-from ingest.safexml import UnsafeXML, check_xml_safe
-from ingest.sources import FORMATS, InputError, ReadOptions, Source, count_source, detect_format, expand_inputs, read_source
+from misinfo_risk.ingest.download import AddressPolicy, FetchError, fetch, is_url
+from misinfo_risk.ingest.feeds import DEFAULT_MAX_FEED_BYTES, FeedError, feed_articles, parse_feed, read_feed
+from misinfo_risk.ingest.htmltext import html_to_text
+from misinfo_risk.ingest.items import ARTICLE_FIELDS, Columns, RawItem
+from misinfo_risk.ingest.safexml import UnsafeXML, check_xml_safe
+from misinfo_risk.ingest.sources import (
+    FORMATS,
+    InputError,
+    ReadOptions,
+    Source,
+    count_source,
+    detect_format,
+    expand_inputs,
+    read_source,
+)
 
 __all__ = [
     "ARTICLE_FIELDS",

@@ -13,9 +13,9 @@ from typing import Any
 
 import feedparser
 
-from ingest.htmltext import html_to_text
-from ingest.items import RawItem
-from ingest.safexml import UnsafeXML, check_xml_safe
+from misinfo_risk.ingest.htmltext import html_to_text
+from misinfo_risk.ingest.items import RawItem
+from misinfo_risk.ingest.safexml import UnsafeXML, check_xml_safe
 
 DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_SOURCE_CHARS = 1_000  # Article.source's limit: a long channel title must not fail every entry

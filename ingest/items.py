@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ARTICLE_FIELDS = ("text", "title", "url", "source", "published_at", "language", "id")
-"""Article fields a record may carry (see `model.types.Article`)."""
+"""Article fields a record may carry (see `misinfo_risk.model.types.Article`)."""
 
 
 @dataclass(frozen=True, slots=True)

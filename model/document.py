@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from model.text import DATELINE, LEXICON, TOKEN, Hit, NormText
-from model.types import Article, Evidence, Section
+from misinfo_risk.model.text import DATELINE, LEXICON, TOKEN, Hit, NormText
+from misinfo_risk.model.types import Article, Evidence, Section
 
 
 class Doc:

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from model.document import Doc, as_doc
-from model.heuristics import get_heuristic, registered_names, run_heuristics
-from model.text import TOKEN
-from model.types import Article
+from misinfo_risk.model.document import Doc, as_doc
+from misinfo_risk.model.heuristics import get_heuristic, registered_names, run_heuristics
+from misinfo_risk.model.text import TOKEN
+from misinfo_risk.model.types import Article
 
 ArticleLike = Article | Doc
 
@@ -57,7 +57,7 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         Candidate terms (e.g. those whose weight keeps its sign across training sets); None: all.
     skip_dateline : bool
         Leave the words of a dateline at the start of the text out ("WASHINGTON (Reuters) -",
-        "(CNN)"; `model.text.DATELINE`): they name a wire service or a place, not a way of writing.
+        "(CNN)"; `misinfo_risk.model.text.DATELINE`): they name a wire service or a place, not a way of writing.
 
     Attributes
     ----------

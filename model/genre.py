@@ -3,7 +3,7 @@
 Information for the reader, never a reason for risk: the genre model is a separate artifact
 (`model/artifacts/genre-v1`) and nothing it computes enters the risk score. It is a multinomial
 logistic regression over body-word TF-IDF plus the genre cues below, trained by
-`python -m training.genre` on the sets in ../shared/data that carry a `genre`.
+`python -m misinfo_risk.training.genre` on the sets in ../shared/data that carry a `genre`.
 
 Cues are phrase lists and patterns that mark a genre in any outlet, not one publisher's house
 style: press-release boilerplate ("released the following statement", "/PRNewswire/", "About
@@ -26,12 +26,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from model.document import Doc, as_doc
-from model.errors import ArtifactError
-from model.features import TermFeatures
-from model.heuristics._util import phrases, regex_hits
-from model.text import Hit
-from model.types import Article, Evidence, GenreLabel, GenreReading
+from misinfo_risk.model.document import Doc, as_doc
+from misinfo_risk.model.errors import ArtifactError
+from misinfo_risk.model.features import TermFeatures
+from misinfo_risk.model.heuristics._util import phrases, regex_hits
+from misinfo_risk.model.text import Hit
+from misinfo_risk.model.types import Article, Evidence, GenreLabel, GenreReading
 
 GENRES: tuple[GenreLabel, ...] = ("news", "opinion", "press_release", "satire")
 GENRE_NAMES = {"news": "news reporting", "opinion": "opinion", "press_release": "a press release", "satire": "satire"}
@@ -316,7 +316,7 @@ class GenreReader:
 
 def load_genre_reader(directory: Path | None = None) -> GenreReader:
     """The genre model at `directory`, or the shipped one. Raises ArtifactError."""
-    from model.artifact import load_genre_artifact, shipped_genre_dir
+    from misinfo_risk.model.artifact import load_genre_artifact, shipped_genre_dir
 
     pipeline, card = load_genre_artifact(directory if directory is not None else shipped_genre_dir())
     reader = GenreReader(pipeline, card.version)

@@ -16,8 +16,8 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from model.features import SignalFeatures, TermFeatures
-from model.heuristics import get_heuristic
+from misinfo_risk.model.features import SignalFeatures, TermFeatures
+from misinfo_risk.model.heuristics import get_heuristic
 
 Matrix: TypeAlias = Any  # ndarray or scipy sparse matrix; sklearn and scipy are untyped
 

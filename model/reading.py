@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from model.document import Doc
-from model.types import LanguageReading, NotAssessedReason, ResultWarning
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.types import LanguageReading, NotAssessedReason, ResultWarning
 
 CONFIDENT = 0.9
 """Identifier probability from which its language is trusted over the caller's hint (docs/model.md, "Language")."""

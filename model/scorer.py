@@ -16,17 +16,17 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.pipeline import Pipeline
 
-from model.artifact import ModelCard, load_artifact, shipped_artifact_dir
-from model.document import Doc
-from model.errors import ArtifactError, BaseRateError
-from model.features import SignalFeatures, TermFeatures
-from model.genre import GENRE_NAMES, NOT_NEWS_CONFIDENCE, GenreReader, load_genre_reader
-from model.heuristics import get_heuristic, run_heuristics
-from model.pipeline import CalibratedLinear
-from model.reading import Reader, Reading
-from model.sentences import split_sentences
-from model.text import Hit
-from model.types import Article, GenreReading, ResultWarning, RiskAssessment, Signal, TermContribution
+from misinfo_risk.model.artifact import ModelCard, load_artifact, shipped_artifact_dir
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.errors import ArtifactError, BaseRateError
+from misinfo_risk.model.features import SignalFeatures, TermFeatures
+from misinfo_risk.model.genre import GENRE_NAMES, NOT_NEWS_CONFIDENCE, GenreReader, load_genre_reader
+from misinfo_risk.model.heuristics import get_heuristic, run_heuristics
+from misinfo_risk.model.pipeline import CalibratedLinear
+from misinfo_risk.model.reading import Reader, Reading
+from misinfo_risk.model.sentences import split_sentences
+from misinfo_risk.model.text import Hit
+from misinfo_risk.model.types import Article, GenreReading, ResultWarning, RiskAssessment, Signal, TermContribution
 
 MAX_EVIDENCE_PER_SIGNAL = 50
 TOP_TERMS = 5

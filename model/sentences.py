@@ -19,7 +19,7 @@ Fast on purpose too (it runs for every assessed article): each character of the 
 a one-byte class (`bytes.translate`), one regex split finds the candidate boundaries (whose first
 letter is then checked for a capital in the text with its case), and the word tokens per sentence are
 counted on the classes, not tokenised again: a token is a run of word characters, joined to the next
-run by one apostrophe as `model.text.TOKEN` does ("don't" is one token, "rock'n'roll" two). The
+run by one apostrophe as `misinfo_risk.model.text.TOKEN` does ("don't" is one token, "rock'n'roll" two). The
 caller checks the total against the tokens it has.
 
     >>> s = split_sentences(NormText("Sources say it WORKS. Mr. Smith denied it!\\nShare this"))
@@ -36,7 +36,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from model.text import TOKEN, NormText
+from misinfo_risk.model.text import TOKEN, NormText
 
 _ERRORS = "misinfo-risk-sentence-classes"
 _MARKS = ".!?"

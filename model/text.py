@@ -19,7 +19,7 @@ from typing import NamedTuple
 import ahocorasick
 import numpy as np
 
-from model.types import Section
+from misinfo_risk.model.types import Section
 
 # Whitespace that is not a single plain space: runs of 2+ or any tab/newline/NBSP/etc.
 _ODD_SPACE = re.compile(r"\s{2,}|[^\S ]")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, ValidationInfo, field_validator
 
-from model.errors import InvalidArticle
+from misinfo_risk.model.errors import InvalidArticle
 
 Section = Literal["title", "text"]
 RiskLevel = Literal["low", "medium", "high"]

@@ -1,4 +1,4 @@
-"""`misinfo-risk serve` (also `python -m service`): run the HTTP service under uvicorn.
+"""`misinfo-risk serve` (also `python -m misinfo_risk.service`): run the HTTP service under uvicorn.
 
     misinfo-risk serve --host 0.0.0.0 --port 8000 --workers 2
 
@@ -29,11 +29,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.errors import ArtifactError, BaseRateError
-from service.settings import ROOT_ENV, Settings
+from misinfo_risk.model.errors import ArtifactError, BaseRateError
+from misinfo_risk.service.settings import ROOT_ENV, Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
-APP = "service.app:create_app"
+APP = "misinfo_risk.service.app:create_app"
 
 # CLI option -> Settings field (the same value is exported as RISK_<FIELD> for the workers).
 _OPTIONS = {
@@ -100,7 +100,7 @@ def prepare_metrics_dir() -> Path | None:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for uvicorn.run (uvloop + httptools when installed)."""
-    from service.logs import log_config
+    from misinfo_risk.service.logs import log_config
 
     have_uvloop = importlib.util.find_spec("uvloop") is not None
     have_httptools = importlib.util.find_spec("httptools") is not None
@@ -111,7 +111,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "port": settings.port,
         "workers": settings.workers,
         "loop": _loop(settings, have_uvloop),
-        "http": "service.protocol:HeadTimeoutProtocol" if have_httptools else "h11",  # h11: no head timeout
+        "http": "misinfo_risk.service.protocol:HeadTimeoutProtocol" if have_httptools else "h11",  # h11: no head timeout
         "lifespan": "on",
         "log_config": log_config(settings.log_level),
         "access_log": False,  # ours is structured and written by service.middleware
@@ -125,14 +125,14 @@ def _loop(settings: Settings, have_uvloop: bool) -> str:
     """uvloop; with several workers, uvloop with least-connections accepting (service.balance)."""
     if not have_uvloop:
         return "asyncio"
-    return "service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
+    return "misinfo_risk.service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
 
 
 def prepare_accept_board(settings: Settings) -> Path | None:
     """With several workers, create the shared board service.balance uses to deal out connections."""
     if settings.workers < 2:
         return None
-    from service.balance import BOARD_ENV, Board
+    from misinfo_risk.service.balance import BOARD_ENV, Board
 
     handle, name = tempfile.mkstemp(prefix="misinfo-risk-accept-")
     os.close(handle)
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"misinfo-risk serve: invalid settings:\n{exc}\n")
         return EXIT_USAGE
     try:
-        from model.scorer import load_scorer
+        from misinfo_risk.model.scorer import load_scorer
 
         # fail here, once, rather than in every worker
         scorer = load_scorer(settings.artifact_path, sha256=settings.model_sha256)

@@ -14,13 +14,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from model import __version__
-from service import feeds, health, limits, metrics, pages, routes, schemas
-from service.auth import ApiKeys
-from service.errors import install_error_handlers
-from service.middleware import RequestContextMiddleware
-from service.scoring import ServiceState
-from service.settings import Settings
+from misinfo_risk import __version__
+from misinfo_risk.service import feeds, health, limits, metrics, pages, routes, schemas
+from misinfo_risk.service.auth import ApiKeys
+from misinfo_risk.service.errors import install_error_handlers
+from misinfo_risk.service.middleware import RequestContextMiddleware
+from misinfo_risk.service.scoring import ServiceState
+from misinfo_risk.service.settings import Settings
 
 logger = logging.getLogger("misinfo_risk.app")
 

@@ -18,7 +18,7 @@ import hmac
 
 from fastapi import Depends, Request
 
-from service.errors import Problem
+from misinfo_risk.service.errors import Problem
 
 
 class ApiKeys:

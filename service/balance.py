@@ -11,7 +11,7 @@ be busy with a large request) the worker takes it after all, so deferring never 
 more than that.
 
 `BalancedLoop` is a uvloop event loop whose `create_server(sock=...)` does this accepting; serve
-passes it to uvicorn as `loop="service.balance:BalancedLoop"` (uvicorn calls it to make each
+passes it to uvicorn as `loop="misinfo_risk.service.balance:BalancedLoop"` (uvicorn calls it to make each
 worker's loop) together with `BOARD_ENV` when
 it runs more than one worker. Everything else (HTTP protocol, keep-alive, graceful shutdown) is
 uvicorn's own: accepted sockets are handed to its protocol with `loop.connect_accepted_socket`.

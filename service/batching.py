@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from model.errors import BaseRateError
-from service import metrics
-from service.errors import FieldError, Problem, item_error, stream_error
-from service.scoring import PoolBroken, Rejected, Scored, ServiceState, score_chunks
+from misinfo_risk.model.errors import BaseRateError
+from misinfo_risk.service import metrics
+from misinfo_risk.service.errors import FieldError, Problem, item_error, stream_error
+from misinfo_risk.service.scoring import PoolBroken, Rejected, Scored, ServiceState, score_chunks
 
 Outcome = Scored | Rejected
 

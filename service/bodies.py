@@ -15,7 +15,7 @@ import orjson
 from starlette.requests import Request
 
 from misinfo_risk.runtime import Rejected
-from service.errors import Problem, content_too_large, malformed_json, unsupported_media_type
+from misinfo_risk.service.errors import Problem, content_too_large, malformed_json, unsupported_media_type
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"

@@ -15,9 +15,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.auth import check_api_key
-from service.errors import Problem
-from service.scoring import ServiceState
+from misinfo_risk.service.auth import check_api_key
+from misinfo_risk.service.errors import Problem
+from misinfo_risk.service.scoring import ServiceState
 
 
 def service_state(request: Request) -> ServiceState:

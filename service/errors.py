@@ -25,8 +25,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from misinfo_risk.model.errors import InvalidArticle
 from misinfo_risk.runtime import Rejected
-from model.errors import InvalidArticle
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:misinfo-risk:problem:"

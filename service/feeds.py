@@ -16,14 +16,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ingest.feeds import FeedError, feed_articles
-from service import schemas
-from service.auth import SECURITY
-from service.batching import base_rate_of, batch_body, score_batch, scoring_problem
-from service.bodies import JSON, read_body, refuse_content_encoding
-from service.deps import authorized_state
-from service.errors import FieldError, Problem, unsupported_media_type
-from service.scoring import PoolBroken
+from misinfo_risk.ingest.feeds import FeedError, feed_articles
+from misinfo_risk.service import schemas
+from misinfo_risk.service.auth import SECURITY
+from misinfo_risk.service.batching import base_rate_of, batch_body, score_batch, scoring_problem
+from misinfo_risk.service.bodies import JSON, read_body, refuse_content_encoding
+from misinfo_risk.service.deps import authorized_state
+from misinfo_risk.service.errors import FieldError, Problem, unsupported_media_type
+from misinfo_risk.service.scoring import PoolBroken
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from service import metrics, schemas
-from service.deps import StateDep
+from misinfo_risk.service import metrics, schemas
+from misinfo_risk.service.deps import StateDep
 
 router = APIRouter(tags=["operations"])
 

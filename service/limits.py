@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from service import schemas
-from service.auth import SECURITY
-from service.deps import authorized_state
-from service.results import Limits
+from misinfo_risk.service import schemas
+from misinfo_risk.service.auth import SECURITY
+from misinfo_risk.service.deps import authorized_state
+from misinfo_risk.service.results import Limits
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 

@@ -31,9 +31,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.runtime import ChunkResult, Scored
-from model.artifact import ModelCard
-from service.settings import ROOT_ENV
+from misinfo_risk.service.settings import ROOT_ENV
 
 ENDPOINTS = ("single", "batch", "feed")
 LEVELS = ("low", "medium", "high")

@@ -20,9 +20,9 @@ import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import metrics
-from service.errors import PROBLEM_MEDIA_TYPE, BodyTimeout, Problem, request_timeout
-from service.logs import ACCESS_LOGGER
+from misinfo_risk.service import metrics
+from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, BodyTimeout, Problem, request_timeout
+from misinfo_risk.service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}")

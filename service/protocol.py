@@ -31,7 +31,7 @@ def header_timeout() -> float:
 
 
 class HeadTimeoutProtocol(HttpToolsProtocol):
-    """See the module docstring; passed to uvicorn as `http="service.protocol:HeadTimeoutProtocol"`."""
+    """See the module docstring; passed to uvicorn as `http="misinfo_risk.service.protocol:HeadTimeoutProtocol"`."""
 
     _head_timer: asyncio.TimerHandle | None = None
 

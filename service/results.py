@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from model.types import RiskAssessment
+from misinfo_risk.model.types import RiskAssessment
 
 
 class FieldErrorOut(BaseModel):

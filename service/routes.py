@@ -15,9 +15,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from service import metrics, schemas
-from service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, scoring_problem, stream_error_line
-from service.bodies import (
+from misinfo_risk.service import metrics, schemas
+from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, scoring_problem, stream_error_line
+from misinfo_risk.service.bodies import (
     JSON,
     JSON_TYPES,
     NDJSON,
@@ -28,10 +28,10 @@ from service.bodies import (
     require_media_type,
     wants_ndjson,
 )
-from service.deps import authorized_state
-from service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
-from service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
-from service.streaming import Spool, SpooledStreamResponse
+from misinfo_risk.service.deps import authorized_state
+from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
+from misinfo_risk.service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
+from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 logger = logging.getLogger("misinfo_risk.routes")

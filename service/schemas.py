@@ -18,11 +18,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
-from model.artifact import ModelCard
-from model.types import Article, RiskAssessment
-from service.auth import SECURITY, SECURITY_SCHEMES
-from service.errors import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
-from service.results import BatchResult, ItemError, Limits, ProblemDetails
+from misinfo_risk.model.artifact import ModelCard
+from misinfo_risk.model.types import Article, RiskAssessment
+from misinfo_risk.service.auth import SECURITY, SECURITY_SCHEMES
+from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
+from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
 
 
 class Health(BaseModel):

@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 
+from misinfo_risk.model.scorer import Scorer, load_scorer
 from misinfo_risk.runtime import WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
-from model.scorer import Scorer, load_scorer
-from service.settings import Settings
+from misinfo_risk.service.settings import Settings
 
 logger = logging.getLogger("misinfo_risk.scoring")
 IN_FLIGHT_PER_PROCESS = 2  # one chunk being scored, one waiting: processes never idle, memory bounded

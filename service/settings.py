@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from model.types import MAX_ARTICLE_CHARS
+from misinfo_risk.model.types import MAX_ARTICLE_CHARS
 
 ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
 """The serve command's pid, inherited by web workers and pools: process metrics sum the tree under it.

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from model.scorer import Scorer, load_scorer
-from model.types import Article
-from training.__main__ import main as training_main
+from misinfo_risk.model.scorer import Scorer, load_scorer
+from misinfo_risk.model.types import Article
+from misinfo_risk.training.__main__ import main as training_main
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny_articles.jsonl"

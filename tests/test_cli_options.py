@@ -12,8 +12,8 @@ def parsers() -> Iterator[tuple[str, argparse.ArgumentParser]]:
     """The top-level parser's subcommands and the parsers of the subcommands that delegate (train, serve, batch)."""
     from misinfo_risk.batch.cli import build_parser as batch_parser
     from misinfo_risk.cli import build_parser
-    from service.__main__ import build_parser as serve_parser
-    from training.__main__ import build_parser as train_parser
+    from misinfo_risk.service.__main__ import build_parser as serve_parser
+    from misinfo_risk.training.__main__ import build_parser as train_parser
 
     top = build_parser()
     yield "misinfo-risk", top

@@ -1,6 +1,6 @@
-"""`python -m training` (also `misinfo-risk train`): build an artifact from labelled data.
+"""`python -m misinfo_risk.training` (also `misinfo-risk train`): build an artifact from labelled data.
 
-    misinfo-risk train --data ../shared/data/*/articles.jsonl --version risk-v3     # -> model/artifacts/risk-v3
+    misinfo-risk train --data ../shared/data/*/articles.jsonl --version risk-v4     # -> model/artifacts/risk-v4
 
 An existing artifact is never replaced without `--force`: the command then exits 1 before reading
 any data and leaves the folder as it was.
@@ -15,10 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.artifact import ARTIFACTS_DIR, CARD_FILE, PIPELINE_FILE, REPORT_FILE, ModelCard, save_artifact, seal_artifact
-from training.data import load_dataset
-from training.report import render_report, write_plots
-from training.train import DEFAULT_HYPERPARAMETERS, run_protocol
+from misinfo_risk.model.artifact import (
+    ARTIFACTS_DIR,
+    CARD_FILE,
+    PIPELINE_FILE,
+    REPORT_FILE,
+    ModelCard,
+    save_artifact,
+    seal_artifact,
+)
+from misinfo_risk.training.data import load_dataset
+from misinfo_risk.training.report import render_report, write_plots
+from misinfo_risk.training.train import DEFAULT_HYPERPARAMETERS, run_protocol
 
 EXIT_OK, EXIT_EXISTS = 0, 1
 ARTIFACT_FILES = (PIPELINE_FILE, CARD_FILE, REPORT_FILE)
@@ -28,7 +36,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", nargs="+", required=True, type=Path, help="labelled JSONL files (e.g. ../shared/data/*/articles.jsonl)"
     )
-    parser.add_argument("--version", required=True, help="the new artifact's version, written into its model card, e.g. risk-v3")
+    parser.add_argument("--version", required=True, help="the new artifact's version, written into its model card, e.g. risk-v4")
     parser.add_argument(
         "--out", type=Path, default=None, help="artifact directory (default: model/artifacts/<version> in this package)"
     )

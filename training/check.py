@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from model.artifact import load_artifact, pipeline_bytes, sha256_bytes
-from training.data import load_dataset, split_dataset
-from training.train import TEST_FRACTION, Prepared, held_out_evaluation, run_protocol
+from misinfo_risk.model.artifact import load_artifact, pipeline_bytes, sha256_bytes
+from misinfo_risk.training.data import load_dataset, split_dataset
+from misinfo_risk.training.train import TEST_FRACTION, Prepared, held_out_evaluation, run_protocol
 
 TOLERANCE = 1e-6
 
@@ -47,7 +47,7 @@ def card_data_files(directory: Path, root: Path) -> list[Path]:
     A data folder may hold more sets than an artifact was trained on; the gate must use exactly
     the card's files, in the card's order, or the retrained pipeline would differ.
     """
-    from model.artifact import load_card
+    from misinfo_risk.model.artifact import load_card
 
     names = list(load_card(directory).training_data_sha256)
     return [root / name for name in names]
@@ -131,8 +131,8 @@ def fitted_state_diffs(path: str, shipped: Any, fresh: Any) -> Iterator[str]:
 
 def check_genre_artifact(directory: Path, root: Path) -> list[str]:
     """Every discrepancy between the genre card and a retraining from the files it names under `root`."""
-    from model.artifact import load_genre_artifact, shipped_artifact_dir
-    from training.genre import run_genre_protocol
+    from misinfo_risk.model.artifact import load_genre_artifact, shipped_artifact_dir
+    from misinfo_risk.training.genre import run_genre_protocol
 
     pipeline, card = load_genre_artifact(directory)
     dataset = load_dataset([root / name for name in card.training_data_sha256])
@@ -160,7 +160,7 @@ def assessed_share(scorer_dir: Path | None, root: Path) -> tuple[float, int, dic
     """Share of every article under `root` that the shipped scorer assesses, the count, and reasons of the others."""
     from collections import Counter
 
-    from model.scorer import load_scorer
+    from misinfo_risk.model.scorer import load_scorer
 
     scorer = load_scorer(scorer_dir)
     dataset = load_dataset(sorted(root.glob("*/articles.jsonl")))

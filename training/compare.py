@@ -1,7 +1,7 @@
 """`misinfo-risk evaluate`: score labelled articles with one or more artifacts and compare them.
 
     >>> data = read_labelled([Path("mine.jsonl")])                                # doctest: +SKIP
-    >>> runs = [score_labelled(None, data), score_labelled(Path("model/artifacts/risk-v3"), data)]
+    >>> runs = [score_labelled(None, data), score_labelled(Path("model/artifacts/risk-v4"), data)]
     >>> print(render_table(runs, data))
 
 Figures are computed on the articles each model assessed; the ones it declined (`assessed: false`,
@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from model.artifact import Thresholds
-from model.scorer import load_scorer
-from training.evaluate import expected_calibration_error, reliability
-from training.labelled import LabelledArticles
+from misinfo_risk.model.artifact import Thresholds
+from misinfo_risk.model.scorer import load_scorer
+from misinfo_risk.training.evaluate import expected_calibration_error, reliability
+from misinfo_risk.training.labelled import LabelledArticles
 
 SCORE_CHUNK = 500
 LEVELS = (("medium", ("medium", "high")), ("high", ("high",)))

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-from training.compare import ModelRun, figures, reliability_bins, table_rows
-from training.labelled import LabelledArticles
+from misinfo_risk.training.compare import ModelRun, figures, reliability_bins, table_rows
+from misinfo_risk.training.labelled import LabelledArticles
 
 MARKERS = {"medium": "s", "high": "^"}
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import InvalidArticle
-from model.types import Article, parse_article
+from misinfo_risk.model.errors import InvalidArticle
+from misinfo_risk.model.types import Article, parse_article
 
 
 class DataError(ValueError):

@@ -19,12 +19,12 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
-from model.artifact import Thresholds
-from model.document import Doc
-from model.heuristics import run_heuristics
-from model.text import TOKEN
-from model.types import Article
-from training.data import Dataset
+from misinfo_risk.model.artifact import Thresholds
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics import run_heuristics
+from misinfo_risk.model.text import TOKEN
+from misinfo_risk.model.types import Article
+from misinfo_risk.training.data import Dataset
 
 ECE_BINS = 10
 

@@ -1,6 +1,7 @@
-"""`python -m training.genre`: train and evaluate the genre model (news, opinion, satire, press release).
+"""`python -m misinfo_risk.training.genre`: train and evaluate the genre model (news, opinion, satire, press release).
 
-    python -m training.genre --data-root ../shared/data --out model/artifacts/genre-v3 --terms-from model/artifacts/risk-v3
+    python -m misinfo_risk.training.genre --data-root ../shared/data --out model/artifacts/genre-v4 \
+        --terms-from model/artifacts/risk-v4
 
 Reads every `<set>/articles.jsonl` under the root (their `genre` field; `news` when absent, and
 machine-written `generated` texts count as news: they imitate news reporting). Splits by the
@@ -27,11 +28,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from model.artifact import GenreCard, library_versions, load_artifact, save_artifact, seal_artifact, shipped_artifact_dir
-from model.document import Doc
-from model.features import TermFeatures
-from model.genre import GENRES, NOT_NEWS_CONFIDENCE, GenreCueFeatures, GenreReader, terms_digest
-from training.data import Dataset, load_dataset, split_dataset
+from misinfo_risk.model.artifact import (
+    GenreCard,
+    library_versions,
+    load_artifact,
+    save_artifact,
+    seal_artifact,
+    shipped_artifact_dir,
+)
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.features import TermFeatures
+from misinfo_risk.model.genre import GENRES, NOT_NEWS_CONFIDENCE, GenreCueFeatures, GenreReader, terms_digest
+from misinfo_risk.training.data import Dataset, load_dataset, split_dataset
 
 # Chosen on held-out groups and with horne2017_satire held out whole (docs/model.md, "Genre"):
 # balanced class weights lift opinion/satire recall from 0.2-0.3 to 0.5-0.7; C=10 keeps genuine news
@@ -213,11 +221,11 @@ def genre_data_files(root: Path) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m training.genre", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m misinfo_risk.training.genre", description=__doc__.split("\n\n")[0])
     given = parser.add_mutually_exclusive_group(required=True)
     given.add_argument("--data-root", type=Path, help="a folder of <set>/articles.jsonl; every set in it is used")
     given.add_argument("--data", nargs="+", type=Path, help="labelled JSONL files with a `genre` field")
-    parser.add_argument("--out", type=Path, required=True, help="artifact directory, e.g. model/artifacts/genre-v3")
+    parser.add_argument("--out", type=Path, required=True, help="artifact directory, e.g. model/artifacts/genre-v4")
     parser.add_argument("--version", default=None, help="the genre model's version (default: the name of --out)")
     parser.add_argument(
         "--terms-from",
@@ -233,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     risk_pipeline, risk_card = load_artifact(args.terms_from or shipped_artifact_dir())
     terms = risk_pipeline.named_steps["features"].transformer_list[0][1]
     pipeline, card = run_genre_protocol(dataset, hp, terms, risk_card.version, args.version or args.out.name)
-    command = "python -m training.genre " + " ".join(shlex.quote(a) for a in argv)
+    command = "python -m misinfo_risk.training.genre " + " ".join(shlex.quote(a) for a in argv)
     card = save_artifact(pipeline, card.model_copy(update={"training_command": command}), args.out)
     (args.out / "report.md").write_text(render_genre_report(card), encoding="utf-8")
     seal_artifact(args.out)  # last: SHA256SUMS covers every file written above

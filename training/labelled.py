@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from model.errors import InvalidArticle
-from model.types import MAX_ARTICLE_CHARS, Article, parse_article
-from training.data import DataError
+from misinfo_risk.model.errors import InvalidArticle
+from misinfo_risk.model.types import MAX_ARTICLE_CHARS, Article, parse_article
+from misinfo_risk.training.data import DataError
 
 READABLE_FORMATS = ("jsonl", "csv", "tsv")
 _TRUE, _FALSE = ("1", "true"), ("0", "false")
@@ -53,8 +53,8 @@ def read_labelled(
     paths: Sequence[Path], *, label: str = "label", columns: Sequence[str] = (), max_chars: int = MAX_ARTICLE_CHARS
 ) -> LabelledArticles:
     """Every usable labelled article in `paths`. Raises DataError (one line) if the input is unusable."""
-    from ingest.items import Columns
-    from ingest.sources import ReadOptions, Source, detect_format, read_source
+    from misinfo_risk.ingest.items import Columns
+    from misinfo_risk.ingest.sources import ReadOptions, Source, detect_format, read_source
 
     try:
         mapping = Columns.parse(list(columns)).as_dict()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model.artifact import ModelCard
+from misinfo_risk.model.artifact import ModelCard
 
 # Published figures, for the table beside ours. Different protocols (see the notes under it).
 PUBLISHED = {

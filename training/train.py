@@ -10,12 +10,12 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
-from model.artifact import ModelCard, Thresholds, library_versions
-from model.document import Doc
-from model.features import TermFeatures
-from model.pipeline import BoundedLogistic, build_pipeline
-from training.data import Dataset, split_dataset
-from training.evaluate import (
+from misinfo_risk.model.artifact import ModelCard, Thresholds, library_versions
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.features import TermFeatures
+from misinfo_risk.model.pipeline import BoundedLogistic, build_pipeline
+from misinfo_risk.training.data import Dataset, split_dataset
+from misinfo_risk.training.evaluate import (
     by_dataset,
     choose_short_text_words,
     choose_thresholds,

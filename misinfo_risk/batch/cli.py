@@ -13,21 +13,21 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ingest.download import AddressPolicy
-from ingest.feeds import DEFAULT_MAX_FEED_BYTES
-from ingest.items import Columns
-from ingest.sources import FORMATS, ReadOptions
 from misinfo_risk.batch.dask_engine import LocalClusterStarter
 from misinfo_risk.batch.engines import Engine, EngineError, default_workers
 from misinfo_risk.batch.local_engine import LocalEngine
 from misinfo_risk.cli import MODEL_SHA256_HELP, base_rate, sha256_hex
-from model.errors import ArtifactError, BaseRateError
-from model.types import MAX_ARTICLE_CHARS
+from misinfo_risk.ingest.download import AddressPolicy
+from misinfo_risk.ingest.feeds import DEFAULT_MAX_FEED_BYTES
+from misinfo_risk.ingest.items import Columns
+from misinfo_risk.ingest.sources import FORMATS, ReadOptions
+from misinfo_risk.model.errors import ArtifactError, BaseRateError
+from misinfo_risk.model.types import MAX_ARTICLE_CHARS
 
 if TYPE_CHECKING:
     from misinfo_risk.batch.plan import Job
     from misinfo_risk.batch.state import RunState
-    from model.scorer import Scorer
+    from misinfo_risk.model.scorer import Scorer
 
 # The scoring stack (scikit-learn, pyarrow, Dask) is imported inside main(), after the local
 # engine's worker processes (or a LocalCluster, in a background thread) have been started: they
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace, local: LocalEngine | None, cluster: LocalClusterStarter | None) -> int:
     from misinfo_risk.batch.plan import UsageError
     from misinfo_risk.batch.state import RunState, StateMismatch
-    from model.scorer import load_scorer
+    from misinfo_risk.model.scorer import load_scorer
 
     try:
         job = _job(args)

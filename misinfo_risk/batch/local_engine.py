@@ -10,12 +10,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ingest.items import RawItem
 from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
+from misinfo_risk.ingest.items import RawItem
 from misinfo_risk.runtime import ChunkPool, PoolStartError, failed_item
 
 if TYPE_CHECKING:
-    from model.scorer import Scorer
+    from misinfo_risk.model.scorer import Scorer
 
 
 def _score_rows(scorer: Scorer, items: Sequence[RawItem], max_chars: int, base_rate: float | None) -> bytes:

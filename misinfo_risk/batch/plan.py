@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.download import AddressPolicy, FetchError, fetch, is_url
-from ingest.sources import ReadOptions, Source, detect_format, expand_inputs
 from misinfo_risk.batch.output import output_format
 from misinfo_risk.batch.state import RunState, StateMismatch, atomic_write
-from model.scorer import Scorer
+from misinfo_risk.ingest.download import AddressPolicy, FetchError, fetch, is_url
+from misinfo_risk.ingest.sources import ReadOptions, Source, detect_format, expand_inputs
+from misinfo_risk.model.scorer import Scorer
 
 MANIFEST_VERSION = 3  # 2: rows gained assessed, reason, language, genre, warnings; the genre model joined the identity
 # 3: rows gained score_calibrated, base_rate and top_sentence; the base rate joined the identity

@@ -13,11 +13,11 @@ from typing import Any
 
 import orjson
 
-from ingest.items import RawItem
 from misinfo_risk import runtime
+from misinfo_risk.ingest.items import RawItem
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import Article, RiskAssessment
 from misinfo_risk.runtime import Assessed, Rejected
-from model.scorer import Scorer
-from model.types import Article, RiskAssessment
 
 ROW_FIELDS = (
     "id",

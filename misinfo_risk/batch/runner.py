@@ -6,13 +6,13 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ingest.items import RawItem
-from ingest.sources import Source, count_source, read_source
 from misinfo_risk.batch.engines import Chunk, Engine
 from misinfo_risk.batch.output import Tally, write_output
 from misinfo_risk.batch.plan import Job
 from misinfo_risk.batch.progress import Progress
 from misinfo_risk.batch.state import RunState
+from misinfo_risk.ingest.items import RawItem
+from misinfo_risk.ingest.sources import Source, count_source, read_source
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@
 
 `AsyncRiskClient` has the same methods as coroutines (`stream` is an async iterator). Results are
 the project's own models: `model.RiskAssessment` for an article (also when it was not assessed:
-`assessed` is False), `service.results.ItemError` in place of an invalid one. 503 answers and
+`assessed` is False), `misinfo_risk.service.results.ItemError` in place of an invalid one. 503 answers and
 connection errors are retried with exponential backoff; other errors raise `ServiceError`.
 """
 
 from misinfo_risk.client.aio import AsyncRiskClient
 from misinfo_risk.client.core import ClientError, Result, ServiceError, ServiceUnreachable
 from misinfo_risk.client.sync import RiskClient
-from model.types import RiskAssessment
-from service.results import ItemError, Limits, ProblemDetails
+from misinfo_risk.model.types import RiskAssessment
+from misinfo_risk.service.results import ItemError, Limits, ProblemDetails
 
 __all__ = [
     "AsyncRiskClient",

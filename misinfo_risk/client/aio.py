@@ -31,8 +31,8 @@ from misinfo_risk.client.core import (
     shifted,
     stopped,
 )
-from model.types import RiskAssessment
-from service.results import Limits
+from misinfo_risk.model.types import RiskAssessment
+from misinfo_risk.service.results import Limits
 
 
 async def _ablocks(lines: list[bytes]) -> AsyncIterator[bytes]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from model.types import RiskAssessment
-from service.results import BatchResult, ItemError, Limits, ProblemDetails
+from misinfo_risk.model.types import RiskAssessment
+from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
 
 Result = RiskAssessment | ItemError
 """One item's result: its assessment (`assessed` may be False), or an error object in its place."""

@@ -1,7 +1,7 @@
 """Heuristic signals. Importing this package registers every heuristic."""
 
-from model.heuristics import figures, headline, language, sourcing  # noqa: F401  imported to register
-from model.heuristics.registry import (
+from misinfo_risk.model.heuristics import figures, headline, language, sourcing  # noqa: F401  imported to register
+from misinfo_risk.model.heuristics.registry import (
     Heuristic,
     get_heuristic,
     register,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from model.document import Doc
-from model.text import LEXICON, Hit
-from model.types import Section
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.text import LEXICON, Hit
+from misinfo_risk.model.types import Section
 
 BOTH: tuple[Section, ...] = ("title", "text")
 

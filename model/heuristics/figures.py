@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from model.document import Doc
-from model.heuristics._util import phrases
-from model.heuristics.registry import register
-from model.text import Hit
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics._util import phrases
+from misinfo_risk.model.heuristics.registry import register
+from misinfo_risk.model.text import Hit
 
 _VAGUE = phrases(
     "vague_magnitude",

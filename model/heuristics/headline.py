@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from model.document import Doc
-from model.heuristics._util import phrases, regex_hits
-from model.heuristics.registry import register
-from model.text import Hit
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics._util import phrases, regex_hits
+from misinfo_risk.model.heuristics.registry import register
+from misinfo_risk.model.text import Hit
 
 _CLICKBAIT = phrases(
     "clickbait",

@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from model.document import Doc
-from model.errors import UnknownHeuristic
-from model.text import Hit
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.errors import UnknownHeuristic
+from misinfo_risk.model.text import Hit
 
 HeuristicFn = Callable[[Doc], list[Hit]]
 _NAME = re.compile(r"[a-z][a-z0-9_]*\.v[0-9]+")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from model.document import Doc
-from model.heuristics._util import overlaps, phrases
-from model.heuristics.registry import register
-from model.text import Hit
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics._util import overlaps, phrases
+from misinfo_risk.model.heuristics.registry import register
+from misinfo_risk.model.text import Hit
 
 _SAY = "(say|says|said|indicate|indicates|indicated|suggest|suggests|suggested|claim|claims|claimed|believe|believed|allege|alleged|told|tell|tells|report|reported|reveal|reveals|revealed|confirm|confirmed|warn|warned|insist|insisted|argue|argued|fear|feared|dished|spilled|added)"
 

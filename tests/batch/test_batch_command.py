@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from misinfo_risk.batch import main
-from model.scorer import Scorer
-from model.types import parse_article
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import parse_article
 from tests.batch.conftest import Entry, LoopbackServer, article, atom, entries, read_jsonl, rss1, rss2, write_jsonl
 from tests.batch.test_feeds import BOMB
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingest import AddressPolicy, FetchError, fetch, is_url, parse_feed
+from misinfo_risk.ingest import AddressPolicy, FetchError, fetch, is_url, parse_feed
 from tests.batch.conftest import LoopbackServer, entries, rss2
 
 LOOPBACK = AddressPolicy(any_address=True)  # these servers are on 127.0.0.1, refused by default

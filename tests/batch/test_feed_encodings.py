@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import parse_feed
+from misinfo_risk.ingest import parse_feed
 from tests.service.server import ServeProcess
 
 # Small on purpose: if a check lets it through, feedparser expands it to 10,000 "lol"s, not gigabytes.

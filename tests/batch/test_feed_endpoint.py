@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from model.scorer import Scorer
-from model.types import parse_article
-from service.app import create_app
-from service.settings import Settings
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import parse_article
+from misinfo_risk.service.app import create_app
+from misinfo_risk.service.settings import Settings
 from tests.batch.conftest import Entry, LoopbackServer, article, atom, entries, rss1, rss2
 from tests.batch.test_feeds import BOMB, xxe
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import FeedError, check_xml_safe, html_to_text, parse_feed, read_feed
-from ingest.safexml import UnsafeXML
+from misinfo_risk.ingest import FeedError, check_xml_safe, html_to_text, parse_feed, read_feed
+from misinfo_risk.ingest.safexml import UnsafeXML
 from tests.batch.conftest import Entry, atom, entries, rss1, rss2
 
 HTML = '<p>The council <b>approved</b> the&nbsp;budget.</p><script>alert("x")</script><p>Vote: 7&ndash;2</p>'

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ingest import AddressPolicy, FetchError, fetch
+from misinfo_risk.ingest import AddressPolicy, FetchError, fetch
 from tests.batch.conftest import entries, rss2
 
 FEED = rss2(entries(2))

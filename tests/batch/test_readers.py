@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest import Columns, InputError, ReadOptions, Source, count_source, detect_format, expand_inputs, read_source
+from misinfo_risk.ingest import Columns, InputError, ReadOptions, Source, count_source, detect_format, expand_inputs, read_source
 from tests.batch.conftest import article, entries, rss2, write_jsonl
 
 

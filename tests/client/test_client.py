@@ -23,8 +23,8 @@ from misinfo_risk.client import (
     ServiceError,
     ServiceUnreachable,
 )
-from model.scorer import load_scorer
-from model.types import Article, parse_article
+from misinfo_risk.model.scorer import load_scorer
+from misinfo_risk.model.types import Article, parse_article
 from tests.client.proxy import flaky_proxy
 from tests.conftest import DATA
 from tests.service.server import ServeProcess

@@ -23,11 +23,11 @@ from xml.sax.saxutils import escape
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ingest.feeds import feed_articles
-from model.errors import InvalidArticle
-from model.scorer import Scorer
-from model.types import RiskAssessment, parse_article
-from service.metrics import LANGUAGES
+from misinfo_risk.ingest.feeds import feed_articles
+from misinfo_risk.model.errors import InvalidArticle
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import RiskAssessment, parse_article
+from misinfo_risk.service.metrics import LANGUAGES
 from tests.conftest import TINY
 from tests.deploy.processes import group_members, wait_for
 from tests.deploy.prometheus_server import JOB, PrometheusServer

@@ -11,9 +11,9 @@ from pathlib import Path
 import joblib
 import pytest
 
-from model.artifact import CARD_FILE, PIPELINE_FILE, load_artifact, seal_artifact
-from model.errors import ArtifactError
-from model.scorer import Scorer, load_scorer
+from misinfo_risk.model.artifact import CARD_FILE, PIPELINE_FILE, load_artifact, seal_artifact
+from misinfo_risk.model.errors import ArtifactError
+from misinfo_risk.model.scorer import Scorer, load_scorer
 from tests.conftest import make_article
 
 
@@ -69,6 +69,6 @@ def test_unknown_heuristic_in_card_is_refused(artifact_copy: Path) -> None:
 
 
 def test_shipped_artifact_is_small() -> None:
-    from model.artifact import shipped_artifact_dir
+    from misinfo_risk.model.artifact import shipped_artifact_dir
 
     assert sum(p.stat().st_size for p in shipped_artifact_dir().iterdir()) < 25 * 1024 * 1024

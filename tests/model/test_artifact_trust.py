@@ -14,9 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import CARD_FILE, SUMS_FILE, load_artifact, shipped_artifact_dir, shipped_genre_dir, verify_artifact
-from model.errors import ArtifactError
-from model.scorer import load_scorer
+from misinfo_risk.model.artifact import (
+    CARD_FILE,
+    SUMS_FILE,
+    load_artifact,
+    shipped_artifact_dir,
+    shipped_genre_dir,
+    verify_artifact,
+)
+from misinfo_risk.model.errors import ArtifactError
+from misinfo_risk.model.scorer import load_scorer
 from tests.batch.conftest import article, write_jsonl
 from tests.service.server import ServeProcess
 

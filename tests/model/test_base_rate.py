@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import seal_artifact
-from model.errors import BaseRateError
-from model.scorer import Scorer
-from model.types import RiskAssessment
+from misinfo_risk.model.artifact import seal_artifact
+from misinfo_risk.model.errors import BaseRateError
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import RiskAssessment
 from tests.conftest import make_article
 from tests.model.test_sentences import ARTICLES
 
@@ -35,7 +35,7 @@ def logit(p: float) -> float:
 
 @pytest.fixture(scope="module")
 def with_prevalence(scorer: Scorer) -> Scorer:
-    """The tiny model with a card that records the share of fakes it was trained on (41%, as risk-v3's)."""
+    """The tiny model with a card that records the share of fakes it was trained on (41%, as the shipped model's)."""
     return Scorer(scorer.pipeline, scorer.card.model_copy(update={"prevalence": PREVALENCE}))
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.document import Doc
-from model.heuristics import get_heuristic
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics import get_heuristic
 from tests.conftest import make_article
 
 CASES = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.errors import InvalidArticle
-from model.scorer import Scorer
-from model.types import parse_article
+from misinfo_risk.model.errors import InvalidArticle
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import parse_article
 
 WORDS = st.sampled_from(
     ["Insiders say", "SHOCKING", "!!!", "millions of", "has yet to comment", "\u0301", "\n\n", "  ", "\u0130", "e\u0301"]
@@ -47,7 +47,7 @@ SPACED = st.lists(
 def test_normalised_text_maps_every_character_back(text: str) -> None:
     import unicodedata
 
-    from model.text import NormText
+    from misinfo_risk.model.text import NormText
 
     t = NormText(text)
     assert t.norm == " ".join(unicodedata.normalize("NFC", text).split())

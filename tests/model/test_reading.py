@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from model.genre import NOT_NEWS_CONFIDENCE
-from model.scorer import Scorer, load_scorer
-from model.types import Article
+from misinfo_risk.model.genre import NOT_NEWS_CONFIDENCE
+from misinfo_risk.model.scorer import Scorer, load_scorer
+from misinfo_risk.model.types import Article
 from tests.conftest import DATA, make_article
 
 FOREIGN = [json.loads(line) for line in (DATA / "foreign_samples.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -133,7 +133,7 @@ def test_genre_of_own_samples(shipped: Scorer, row: dict[str, str]) -> None:
     for cue in result.genre.cues:
         source = row["title"] if cue.section == "title" else row["text"]
         assert source[cue.start : cue.end] == cue.text
-    # the not_news warning follows the genre's confidence (genre-v3 reads opinion sample 3 as opinion at 0.29)
+    # the not_news warning follows the genre's confidence (genre-v3/v4 read opinion sample 3 as opinion at 0.29)
     assert (result.warning("not_news") is not None) == (row["genre"] != "news" and result.genre.confidence >= NOT_NEWS_CONFIDENCE)
 
 
@@ -147,8 +147,8 @@ def test_genre_never_moves_the_risk(shipped: Scorer) -> None:
 
 
 def test_genre_reader_matches_the_pipeline(shipped: Scorer) -> None:
-    from model.document import Doc
-    from model.genre import load_genre_reader
+    from misinfo_risk.model.document import Doc
+    from misinfo_risk.model.genre import load_genre_reader
 
     reader = load_genre_reader()
     docs = [Doc(Article(title=r["title"], text=r["text"])) for r in GENRES]
@@ -197,7 +197,7 @@ def test_hints_that_mean_english_or_nothing_never_block_english(scorer: Scorer, 
     [("en-GB", "en"), ("eng", "en"), ("English", "en"), ("por", "pt"), ("pt_BR", "pt"), ("und", None), ("-", None)],
 )
 def test_language_hint_normalisation(hint: str, code: str | None) -> None:
-    from model.reading import language_hint
+    from misinfo_risk.model.reading import language_hint
 
     assert language_hint(hint) == code
 

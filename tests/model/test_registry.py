@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.document import Doc
-from model.errors import UnknownHeuristic
-from model.heuristics import get_heuristic, register, registered_names
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.errors import UnknownHeuristic
+from misinfo_risk.model.heuristics import get_heuristic, register, registered_names
 from tests.conftest import make_article
 
 

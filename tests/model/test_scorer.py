@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.scorer import Scorer, load_scorer
-from model.types import Article, parse_article
+from misinfo_risk.model.scorer import Scorer, load_scorer
+from misinfo_risk.model.types import Article, parse_article
 from tests.conftest import make_article
 
 EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "fabricated-heist-story.json"
@@ -103,7 +103,7 @@ WIRE_BODY = (
 
 @pytest.mark.parametrize("dateline", ["SPRINGFIELD (Reuters) - ", "SPRINGFIELD, Ill. (AP) — ", "NEW YORK, June 5 - "])
 def test_shipped_artifact_reads_no_risk_signal_in_a_dateline(dateline: str) -> None:
-    """A dateline fires no signal and its words are no terms (risk-v3 leaves them out): a wire story does not score
+    """A dateline fires no signal and its words are no terms (from risk-v3 on, they are left out): a wire story does not score
     higher with its dateline than without it."""
     scorer = load_scorer()
     title = "Council approves road repair budget"
@@ -131,7 +131,7 @@ def test_scoring_pauses_the_garbage_collector_and_restores_it(scorer: Scorer) ->
     also when scoring fails; a caller that had switched it off keeps it off."""
     import gc
 
-    from model.scorer import collector_paused
+    from misinfo_risk.model.scorer import collector_paused
 
     article = parse_article({"text": "Officials confirmed the figures on Tuesday, a spokesperson said."})
     assert gc.isenabled()
@@ -150,13 +150,14 @@ def test_scoring_pauses_the_garbage_collector_and_restores_it(scorer: Scorer) ->
 
 
 def test_importing_the_model_package_does_not_load_scikit_learn() -> None:
-    """`import model.errors` (what the CLI and the batch command import first) stays light; names load on use."""
+    """`import misinfo_risk.model.errors` (what the CLI and the batch command import first) stays light; the public
+    names of `misinfo_risk` load on use."""
     import subprocess
     import sys
 
     code = (
-        "import sys, model.errors, model; assert 'sklearn' not in sys.modules; "
-        "from model import load_scorer, Article, ModelCard; assert 'sklearn' in sys.modules; "
-        "assert all(getattr(model, n) is not None for n in model.__all__)"
+        "import sys, misinfo_risk, misinfo_risk.model.errors; assert 'sklearn' not in sys.modules; "
+        "from misinfo_risk import load_scorer, Article, ModelCard; assert 'sklearn' in sys.modules; "
+        "assert all(getattr(misinfo_risk, n) is not None for n in misinfo_risk.__all__)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

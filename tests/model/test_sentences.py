@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from model.artifact import load_artifact
-from model.document import Doc
-from model.heuristics import run_heuristics
-from model.scorer import Scorer
-from model.sentences import split_sentences
-from model.text import TOKEN, NormText
-from model.types import Article, RiskAssessment, parse_article
+from misinfo_risk.model.artifact import load_artifact
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.heuristics import run_heuristics
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.sentences import split_sentences
+from misinfo_risk.model.text import TOKEN, NormText
+from misinfo_risk.model.types import Article, RiskAssessment, parse_article
 from tests.conftest import make_article
 
 

@@ -6,9 +6,9 @@ import unicodedata
 
 import pytest
 
-from model.document import Doc
-from model.text import DATELINE, Lexicon, NormText, expand
-from model.types import Article
+from misinfo_risk.model.document import Doc
+from misinfo_risk.model.text import DATELINE, Lexicon, NormText, expand
+from misinfo_risk.model.types import Article
 
 
 def test_whitespace_is_collapsed_and_mapped_back() -> None:

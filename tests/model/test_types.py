@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from model.errors import InvalidArticle
-from model.types import MAX_ARTICLE_CHARS, parse_article
+from misinfo_risk.model.errors import InvalidArticle
+from misinfo_risk.model.types import MAX_ARTICLE_CHARS, parse_article
 
 
 @pytest.mark.parametrize(

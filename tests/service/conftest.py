@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
-from service.settings import Settings
+from misinfo_risk.service.app import create_app
+from misinfo_risk.service.settings import Settings
 
 API_KEY = "test-key-0123456789abcdef"
 

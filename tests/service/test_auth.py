@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from service.auth import ApiKeys
-from service.errors import TYPE_PREFIX
-from service.settings import Settings
+from misinfo_risk.service.auth import ApiKeys
+from misinfo_risk.service.errors import TYPE_PREFIX
+from misinfo_risk.service.settings import Settings
 from tests.service.conftest import API_KEY, make_client
 
 OTHER_KEY = "second-key-abcdefghijklmnop"

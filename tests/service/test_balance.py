@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.balance import BOARD_ENV, BalancedLoop, BalancedServer, Board
+from misinfo_risk.service.balance import BOARD_ENV, BalancedLoop, BalancedServer, Board
 
 
 @pytest.fixture

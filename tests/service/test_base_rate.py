@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from model.errors import BaseRateError
-from model.scorer import Scorer, load_scorer
-from model.types import parse_article
-from service.__main__ import main as serve_main
+from misinfo_risk.model.errors import BaseRateError
+from misinfo_risk.model.scorer import Scorer, load_scorer
+from misinfo_risk.model.types import parse_article
+from misinfo_risk.service.__main__ import main as serve_main
 from tests.model.test_base_rate import copy_with_prevalence
 from tests.service.conftest import article_dict, make_client
 

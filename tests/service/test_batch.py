@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from model.scorer import Scorer
-from model.types import parse_article
-from service.errors import TYPE_PREFIX
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import parse_article
+from misinfo_risk.service.errors import TYPE_PREFIX
 from tests.service.conftest import article_dict, make_client
 
 NDJSON = {"content-type": "application/x-ndjson"}

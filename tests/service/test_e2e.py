@@ -14,7 +14,7 @@ import httpx2
 import pytest
 import uvloop
 
-from service.balance import BalancedLoop
+from misinfo_risk.service.balance import BalancedLoop
 from tests.service.conftest import article_dict
 from tests.service.server import RawStream, ServeProcess, rss_bytes
 
@@ -42,7 +42,7 @@ def test_every_worker_runs_uvloop(two_workers: ServeProcess) -> None:
     """
     loaded = [e for e in two_workers.logs() if e["msg"] == "model loaded"]
     assert len({e["pid"] for e in loaded}) == 2
-    assert {e["event_loop"] for e in loaded} == {"service.balance.BalancedLoop"}
+    assert {e["event_loop"] for e in loaded} == {"misinfo_risk.service.balance.BalancedLoop"}
     assert issubclass(BalancedLoop, uvloop.Loop)
     assert all(e["pool_processes"] == 1 for e in loaded)
 

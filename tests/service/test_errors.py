@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.errors import TYPE_PREFIX
+from misinfo_risk.service.errors import TYPE_PREFIX
 from tests.service.conftest import asgi_request, make_client
 
 PROBLEM = "application/problem+json"

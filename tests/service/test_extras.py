@@ -13,8 +13,8 @@ class Block:
             raise ImportError(f"{name} is not in the [service] extra")
         return None
 sys.meta_path.insert(0, Block())
-import service.app, service.__main__
-from service.app import create_app
+import misinfo_risk.service.app, misinfo_risk.service.__main__
+from misinfo_risk.service.app import create_app
 print("ok")
 """
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from model.artifact import load_card
-from service.app import create_app
-from service.errors import TYPE_PREFIX
-from service.schemas import EXAMPLE_ARTICLE
+from misinfo_risk.model.artifact import load_card
+from misinfo_risk.service.app import create_app
+from misinfo_risk.service.errors import TYPE_PREFIX
+from misinfo_risk.service.schemas import EXAMPLE_ARTICLE
 from tests.service.conftest import make_settings
 
 

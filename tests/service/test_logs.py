@@ -9,7 +9,7 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from service.logs import ACCESS_LOGGER, JsonFormatter, log_config
+from misinfo_risk.service.logs import ACCESS_LOGGER, JsonFormatter, log_config
 
 SECRET = "Zanzibar-unique-article-words-7731"
 
@@ -48,7 +48,7 @@ def test_errors_are_logged_as_json_with_the_traceback() -> None:
 
 def test_log_config_sends_everything_through_the_json_formatter() -> None:
     config = log_config("warning")
-    assert config["formatters"]["json"]["()"] == "service.logs.JsonFormatter"
+    assert config["formatters"]["json"]["()"] == "misinfo_risk.service.logs.JsonFormatter"
     assert config["loggers"]["uvicorn"]["level"] == "WARNING"
     assert config["loggers"][ACCESS_LOGGER]["handlers"] == ["stdout"]
     assert config["disable_existing_loggers"] is False  # (the e2e tests run a server with it)

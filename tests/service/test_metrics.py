@@ -94,7 +94,7 @@ def test_single_article_outcomes_are_recorded_on_the_event_loop_not_in_the_threa
 ) -> None:
     """After the response, but not in Starlette's thread pool: that thread would contend for the GIL
     with the next request's scoring (it cost ~0.25 ms at p50 over one keep-alive connection)."""
-    from service import metrics
+    from misinfo_risk.service import metrics
 
     threads: list[str] = []
     record = metrics.record_outcomes
@@ -113,7 +113,7 @@ def test_single_article_outcomes_are_recorded_on_the_event_loop_not_in_the_threa
 
 
 def test_model_info_and_baseline(client: TestClient, tiny_artifact: Path) -> None:
-    from model.artifact import load_card
+    from misinfo_risk.model.artifact import load_card
 
     card = load_card(tiny_artifact)
     info = {"version": "test-0", "sklearn_version": card.sklearn_version, "trained_at": card.created_at.isoformat()}
@@ -150,14 +150,14 @@ def test_metrics_endpoint_serves_the_exposition(client: TestClient) -> None:
 WORKER = textwrap.dedent(
     """
     import sys
-    from service import metrics
+    from misinfo_risk.service import metrics
     metrics.record_request("/v1/score", "POST", 200, 0.01, 100, 200)
     metrics.in_progress("/v1/score").inc()   # dies with a request "in progress"
     """
 )
 SCRAPE = textwrap.dedent(
     """
-    from service import metrics
+    from misinfo_risk.service import metrics
     body, _ = metrics.exposition(None)
     print(body.decode())
     """
@@ -177,8 +177,8 @@ def test_multiprocess_counters_sum_and_dead_workers_leave_live_gauges(tmp_path: 
 
 def test_process_collector_sums_the_service_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     """process_* metrics cover the process named by ROOT_ENV and its children (here: a sleeping child)."""
-    from service.metrics import ServiceProcessCollector
-    from service.settings import ROOT_ENV
+    from misinfo_risk.service.metrics import ServiceProcessCollector
+    from misinfo_risk.service.settings import ROOT_ENV
 
     monkeypatch.setenv(ROOT_ENV, str(os.getpid()))
     alone = {m.name: m.samples[0].value for m in ServiceProcessCollector().collect()}
@@ -196,7 +196,7 @@ def test_process_collector_sums_the_service_tree(monkeypatch: pytest.MonkeyPatch
 
 
 def test_multiprocess_exposition_has_process_and_python_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from service import metrics
+    from misinfo_risk.service import metrics
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     body, _ = metrics.exposition(None)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from model.scorer import Scorer
-from model.types import parse_article
-from service.app import create_app
-from service.settings import Settings
+from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.types import parse_article
+from misinfo_risk.service.app import create_app
+from misinfo_risk.service.settings import Settings
 from tests.service.conftest import asgi_request
 
 SENSATIONAL = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from misinfo_risk.cli import main as cli_main
-from service.__main__ import build_parser, main, prepare_metrics_dir, settings_from, uvicorn_options
-from service.settings import Settings
+from misinfo_risk.service.__main__ import build_parser, main, prepare_metrics_dir, settings_from, uvicorn_options
+from misinfo_risk.service.settings import Settings
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def test_uvicorn_runs_uvloop_and_httptools(clean_env: pytest.MonkeyPatch) -> Non
     options = uvicorn_options(Settings(workers=2))
     # several workers: uvloop with least-connections accepting (it sets TCP_NODELAY itself, see test_balance)
     assert (options["loop"], options["http"], options["factory"], options["workers"]) == (
-        "service.balance:BalancedLoop",
-        "service.protocol:HeadTimeoutProtocol",  # uvicorn's httptools protocol with a request-head timeout
+        "misinfo_risk.service.balance:BalancedLoop",
+        "misinfo_risk.service.protocol:HeadTimeoutProtocol",  # uvicorn's httptools protocol with a request-head timeout
         True,
         2,
     )

@@ -7,7 +7,7 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.streaming import Spool
+from misinfo_risk.service.streaming import Spool
 
 
 async def drain(spool: Spool) -> bytes:

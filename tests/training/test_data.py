@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from misinfo_risk.training.data import DataError, load_dataset, split_dataset
 from tests.conftest import TINY
-from training.data import DataError, load_dataset, split_dataset
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:

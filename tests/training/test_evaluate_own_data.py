@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from model.scorer import load_scorer
-from model.types import parse_article
+from misinfo_risk.model.scorer import load_scorer
+from misinfo_risk.model.types import parse_article
+from misinfo_risk.training.__main__ import main as training_main
 from tests.conftest import TINY, TINY_ARGS
-from training.__main__ import main as training_main
 
 CLI = [sys.executable, "-m", "misinfo_risk", "evaluate"]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.artifact import CARD_FILE, load_artifact, seal_artifact
+from misinfo_risk.model.artifact import CARD_FILE, load_artifact, seal_artifact
+from misinfo_risk.training.__main__ import main as training_main
+from misinfo_risk.training.check import check_artifact
+from misinfo_risk.training.evaluate import HIGH_FLAGS_GENUINE, MEDIUM_FLAGS_GENUINE, choose_thresholds, expected_calibration_error
 from tests.conftest import TINY, TINY_ARGS
-from training.__main__ import main as training_main
-from training.check import check_artifact
-from training.evaluate import HIGH_FLAGS_GENUINE, MEDIUM_FLAGS_GENUINE, choose_thresholds, expected_calibration_error
 
 
 def test_ece_on_known_values() -> None:
@@ -95,7 +95,7 @@ def test_gate_names_a_missing_file(tiny_artifact: Path, tmp_path: Path, capsys: 
 
 def test_gate_reads_a_null_in_the_card_as_the_nan_it_stored() -> None:
     """JSON has no NaN: the card stores a one-class set's ROC AUC as null, and a fresh evaluation gives nan."""
-    from training.check import _diff
+    from misinfo_risk.training.check import _diff
 
     assert list(_diff("x", {"roc_auc": None}, {"roc_auc": float("nan")})) == []
     assert list(_diff("x", {"roc_auc": None}, {"roc_auc": 0.5})) == ["x.roc_auc: card None, now 0.5"]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from model.artifact import CARD_FILE, load_card, shipped_artifact_dir
+from misinfo_risk.model.artifact import CARD_FILE, load_card, shipped_artifact_dir
 from tests.conftest import TINY, TINY_ARGS
 
 CLI = [sys.executable, "-m", "misinfo_risk", "train"]
