@@ -3,7 +3,7 @@
     uvicorn bench.http_floor:app --loop uvloop --http httptools --port 8000 --no-access-log
 
 A bare ASGI app on uvicorn (uvloop + httptools, as the service runs): read the body, decode it,
-`misinfo_risk.service.scoring.score_items` (validation, scoring, serialisation: the service's own scoring call),
+`misinfo_risk.runtime.score_chunk` (validation, scoring, serialisation: the service's own scoring call),
 send the JSON. No request id, auth, media-type or size checks, metrics or access log, no FastAPI.
 Not a service anyone should run: it exists to show how much of the service's latency over
 in-process scoring is the server and the process it scores in, rather than the service's features.
@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from misinfo_risk.model.scorer import Scorer, load_scorer
-from misinfo_risk.service.scoring import Scored, score_items
+from misinfo_risk.runtime import Scored, score_chunk
 
 _scorer: Scorer | None = None
 
@@ -39,7 +39,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
-    outcome = score_items(_scorer, [orjson.loads(body)], max_chars=200_000).outcomes[0]
+    outcome = score_chunk(_scorer, [orjson.loads(body)], max_chars=200_000).outcomes[0]
     status, payload = (200, outcome.json) if isinstance(outcome, Scored) else (422, b'{"error": "invalid"}')
     await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": payload})

@@ -8,8 +8,8 @@ import sys
 
 def test_model_imports_no_service_or_training_dependencies() -> None:
     code = (
-        "import sys, model, model.scorer, model.pipeline; print(sorted({'fastapi', 'starlette', 'prometheus_client', "
-        "'pydantic_settings', 'uvicorn', 'service', 'training', 'matplotlib'} & set(sys.modules)))"
+        "import sys, misinfo_risk, misinfo_risk.model.scorer, misinfo_risk.model.pipeline; print(sorted({'fastapi', 'starlette', 'prometheus_client', "
+        "'pydantic_settings', 'uvicorn', 'misinfo_risk.service', 'misinfo_risk.training', 'matplotlib'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -248,5 +248,5 @@ def test_the_serve_command_does_not_import_prometheus_client_before_choosing_its
     import subprocess
     import sys
 
-    code = "import sys, service.__main__; assert 'prometheus_client' not in sys.modules"
+    code = "import sys, misinfo_risk.service.__main__; assert 'prometheus_client' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

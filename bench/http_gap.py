@@ -1,0 +1,111 @@
+"""What one article costs over HTTP beyond in-process scoring (issue 12's latency check), with the floor.
+
+    python -m bench.http_gap [--rounds 5] [--seconds 5]
+
+Each round measures, one after the other on the same ~5 KB articles (bench.corpus):
+
+- in-process: p50 of `misinfo_risk.runtime.score_chunk` on one article (validate, score, serialise: the
+  work the service does for `POST /v1/score`), 3 passes over 200 articles in a fresh process;
+- floor: wrk p50 over 1 keep-alive connection against `bench/http_floor.py`, a bare ASGI app on uvicorn
+  (uvloop + httptools) that reads the body, calls `score_chunk` and sends the bytes: no FastAPI, request
+  id, auth, checks, metrics or access log; what serving over HTTP costs on this machine before any feature;
+- service: wrk p50 over 1 keep-alive connection against `misinfo-risk serve --workers 1` (access log off).
+
+Prints each round's figures and the gaps (floor minus in-process, service minus in-process, service minus
+floor), then their medians. Interleaving the three within a round cancels most of the VM's drift.
+Needs `wrk` (apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus import articles_5kb
+from bench.http_server import write_bodies, wrk
+from bench.http_side_by_side import ROOT, TreeServer, in_process_p50
+
+_STARTED = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+class FloorServer:
+    """`uvicorn bench.http_floor:app` on a free port (uvloop + httptools, no access log)."""
+
+    def __init__(self) -> None:
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-floor-", suffix=".log", delete=False)
+        argv = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--port", "0", "--loop", "uvloop"]
+        argv += ["--http", "httptools", "--no-access-log"]
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while True:
+            text = Path(self.log.name).read_text(errors="replace")
+            match = _STARTED.search(text)
+            if match and "Application startup complete." in text:
+                self.url = f"http://127.0.0.1:{match.group(1)}"
+                return
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"floor server did not start: {text[-2000:]}")
+            time.sleep(0.2)
+
+    def __enter__(self) -> FloorServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        os.unlink(self.log.name)
+
+
+def one_round(bodies: Path, seconds: int) -> dict[str, float]:
+    out = {"in_process": in_process_p50(ROOT, bodies)}
+    with FloorServer() as floor:
+        wrk(floor.url, bodies, connections=1, seconds=2)  # warm-up
+        out["floor"] = wrk(floor.url, bodies, connections=1, seconds=seconds).p50_ms
+    with TreeServer(ROOT, workers=1) as server:
+        wrk(server.url + "/v1/score", bodies, connections=1, seconds=2)
+        out["service"] = wrk(server.url + "/v1/score", bodies, connections=1, seconds=seconds).p50_ms
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-gap-"))
+    bodies = write_bodies([a.model_dump(mode="json", exclude_none=True) for a in articles_5kb(200)], work)
+    rounds = []
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; commit {commit.strip()}")
+    print("\n| round | in-process p50 (ms) | floor p50 | service p50 | floor - in-process | service - in-process", end="")
+    print(" | service - floor |")
+    print("|---|---|---|---|---|---|---|")
+    for r in range(args.rounds):
+        m = one_round(bodies, args.seconds)
+        m |= {"floor_gap": m["floor"] - m["in_process"], "gap": m["service"] - m["in_process"], "own": m["service"] - m["floor"]}
+        rounds.append(m)
+        print(
+            f"| {r + 1} | {m['in_process']:.3f} | {m['floor']:.3f} | {m['service']:.3f} | {m['floor_gap']:+.3f} "
+            f"| {m['gap']:+.3f} | {m['own']:+.3f} |",
+            flush=True,
+        )
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    print(
+        f"| median | {med['in_process']:.3f} | {med['floor']:.3f} | {med['service']:.3f} | {med['floor_gap']:+.3f} "
+        f"| {med['gap']:+.3f} | {med['own']:+.3f} |"
+    )
+    print(json.dumps({"rounds": rounds}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
