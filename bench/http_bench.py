@@ -73,7 +73,7 @@ def in_process_p50(articles: list[dict[str, Any]], scorer: Any = None, passes: i
     """p50 (ms) of Scorer.score, and of the service's own scoring call (validation + scoring + JSON), same articles."""
     from misinfo_risk.model.scorer import load_scorer
     from misinfo_risk.model.types import parse_article
-    from misinfo_risk.service.scoring import score_items
+    from misinfo_risk.runtime import score_chunk
 
     scorer = scorer or load_scorer()
     parsed = [parse_article(a) for a in articles]
@@ -87,7 +87,7 @@ def in_process_p50(articles: list[dict[str, Any]], scorer: Any = None, passes: i
             pure.append(time.perf_counter() - t0)
         for raw in articles:
             t0 = time.perf_counter()
-            score_items(scorer, [raw], max_chars=200_000)
+            score_chunk(scorer, [raw], max_chars=200_000)
             full.append(time.perf_counter() - t0)
     return statistics.median(pure) * 1e3, statistics.median(full) * 1e3
 
@@ -106,7 +106,7 @@ def part_latency(work: Path) -> list[str]:
     starts = {
         "1 worker, scoring pool (default)": Server.serve,
         "1 worker, no pool (`--pool-workers 0`)": lambda: Server.serve("--pool-workers", "0"),
-        "the floor: a bare ASGI app on uvicorn, body -> `score_items` -> JSON (`bench/http_floor.py`)": lambda: Server(
+        "the floor: a bare ASGI app on uvicorn, body -> `score_chunk` -> JSON (`bench/http_floor.py`)": lambda: Server(
             floor, workers=1
         ),
     }
@@ -137,7 +137,7 @@ def part_latency(work: Path) -> list[str]:
         "| measure | p50, median of rounds | vs `Scorer.score`, median of per-round ratios (min-max) |",
         "|---|---|---|",
         f"| in-process `Scorer.score` | {median('pure'):.3f} ms | 1.00x |",
-        f"| in-process validate + score + serialise (`misinfo_risk.service.scoring.score_items`) "
+        f"| in-process validate + score + serialise (`misinfo_risk.runtime.score_chunk`) "
         f"| {median('full'):.3f} ms | {ratios('full')} |",
     ]
     for label in starts:
@@ -256,16 +256,16 @@ def part_keepalive(work: Path) -> list[str]:
 def score_loop(seconds: float) -> float:
     """Runs in its own process: in-process scoring (validate + score + serialise) for `seconds`; articles/s."""
     from misinfo_risk.model.scorer import load_scorer
-    from misinfo_risk.service.scoring import score_items
+    from misinfo_risk.runtime import score_chunk
 
     scorer = load_scorer()
     articles = [a.model_dump(mode="json", exclude_none=True) for a in articles_5kb(200)]
     for a in articles:
-        score_items(scorer, [a], max_chars=200_000)
+        score_chunk(scorer, [a], max_chars=200_000)
     count, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         for a in articles:
-            score_items(scorer, [a], max_chars=200_000)
+            score_chunk(scorer, [a], max_chars=200_000)
         count += len(articles)
     return count / (time.perf_counter() - t0)
 

@@ -24,7 +24,7 @@ from typing import Any
 PHASES = (
     ("recv", "app", "uvicorn: request bytes read -> app called (parsing, task, framework's outer layers)"),
     ("app", "s0", "service: request id, in-progress gauge, auth, media type, body read, JSON decode"),
-    ("s0", "s1", "`score_items`: validate, score, serialise (the in-process work)"),
+    ("s0", "s1", "`score_chunk`: validate, score, serialise (the in-process work)"),
     ("s1", "sent0", "service: response object, headers, send path down to uvicorn"),
     ("sent0", "sent1", "uvicorn: response written to the socket"),
     ("sent1", "done", "after the response: outcome metrics, HTTP metrics, access log"),
@@ -36,7 +36,7 @@ def serve_instrumented(out: str, argv: list[str]) -> None:
     import uvicorn.protocols.http.httptools_impl as httptools_impl
 
     from misinfo_risk.cli import main
-    from misinfo_risk.service import middleware, state
+    from misinfo_risk.service import middleware, scoring
 
     now = time.perf_counter
     current: dict[str, float] = {}
@@ -69,17 +69,17 @@ def serve_instrumented(out: str, argv: list[str]) -> None:
         if len(done) % 500 == 0:
             Path(out).write_text(json.dumps(done))
 
-    score_items = state.score_items
+    score_chunk = scoring.score_chunk
 
-    def timed_score_items(*args: Any, **kwargs: Any) -> Any:
+    def timed_score_chunk(*args: Any, **kwargs: Any) -> Any:
         current["s0"] = now()
-        result = score_items(*args, **kwargs)
+        result = score_chunk(*args, **kwargs)
         current["s1"] = now()
         return result
 
     httptools_impl.HttpToolsProtocol.data_received = data_received  # type: ignore[method-assign]
     middleware.RequestContextMiddleware.__call__ = app  # type: ignore[method-assign]
-    state.score_items = timed_score_items  # type: ignore[assignment]
+    scoring.score_chunk = timed_score_chunk  # type: ignore[assignment]
     sys.argv = ["misinfo-risk", "serve", *argv]
     main()
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"| request read -> response written (server side) | {median_us('recv', 'sent1'):.0f} |")
     print(f"| end of one request -> next request read (client turnaround still left) | {gap:.0f} |")
     print(
-        f"\nin-process p50: `Scorer.score` {pure * 1e3:.0f} µs, `score_items` {full * 1e3:.0f} µs; "
+        f"\nin-process p50: `Scorer.score` {pure * 1e3:.0f} µs, `score_chunk` {full * 1e3:.0f} µs; "
         f"wrk p50 / Scorer.score = {run.p50_ms / pure:.2f}x"
     )
 

@@ -4,7 +4,7 @@
     python -m bench.metrics_cost --articles 200 --rounds 3   # a quick look
 
 The service has no switch to turn metrics off, so this measures the recording calls directly,
-around the same scoring call the service makes (`misinfo_risk.service.scoring.score_items`, i.e. validation +
+around the same scoring call the service makes (`misinfo_risk.runtime.score_chunk`, i.e. validation +
 `Scorer.score_many` + serialisation), in Prometheus multiprocess mode as `misinfo-risk serve`
 runs it (PROMETHEUS_MULTIPROC_DIR set, values in memory-mapped files):
 
@@ -40,8 +40,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 from bench.corpus import articles_5kb  # noqa: E402
 from misinfo_risk.model.scorer import Scorer, load_scorer  # noqa: E402
 from misinfo_risk.model.types import MAX_ARTICLE_CHARS  # noqa: E402
+from misinfo_risk.runtime import score_chunk  # noqa: E402
 from misinfo_risk.service import metrics  # noqa: E402
-from misinfo_risk.service.scoring import score_items  # noqa: E402
 
 BATCH = 100
 CHUNK = 32
@@ -57,7 +57,7 @@ def single_requests(scorer: Scorer, items: Sequence[dict[str, Any]]) -> list[Req
             if record:
                 in_progress = metrics.HTTP_IN_PROGRESS.labels("/v1/score")
                 in_progress.inc()
-            result = score_items(scorer, [item], max_chars=MAX_ARTICLE_CHARS)
+            result = score_chunk(scorer, [item], max_chars=MAX_ARTICLE_CHARS)
             if record:
                 metrics.record_outcomes("single", result)
                 in_progress.dec()
@@ -76,7 +76,7 @@ def batch_requests(scorer: Scorer, items: Sequence[dict[str, Any]]) -> list[Requ
                 in_progress = metrics.HTTP_IN_PROGRESS.labels("/v1/score/batch")
                 in_progress.inc()
             for start in range(0, len(batch), CHUNK):
-                result = score_items(scorer, batch[start : start + CHUNK], start=start, max_chars=MAX_ARTICLE_CHARS)
+                result = score_chunk(scorer, batch[start : start + CHUNK], start=start, max_chars=MAX_ARTICLE_CHARS)
                 if record:
                     metrics.record_outcomes("batch", result)
             if record:
@@ -115,7 +115,7 @@ def compare(requests: Sequence[Request], rounds: int) -> tuple[float, float]:
 
 def recording_only_us(scorer: Scorer, items: Sequence[dict[str, Any]], repeat: int = 2_000) -> float:
     """Best microseconds for the recording calls of one single-article request, without the scoring."""
-    results = [score_items(scorer, [item], max_chars=MAX_ARTICLE_CHARS) for item in items[:repeat]]
+    results = [score_chunk(scorer, [item], max_chars=MAX_ARTICLE_CHARS) for item in items[:repeat]]
     best = float("inf")
     for _ in range(5):
         began = time.perf_counter()
