@@ -10,7 +10,7 @@ the reason the item could not be read. A bad item never stops the others.
     [('entry 1', 'Text')]
 
 Feeds are checked for XML attacks (entity declarations, external entities) before parsing;
-URLs are downloaded with a size limit and a timeout (`misinfo_risk.ingest.http.fetch`).
+URLs are downloaded with a size limit and a timeout (`misinfo_risk.ingest.download.fetch`).
 """
 
 from misinfo_risk.ingest.download import AddressPolicy, FetchError, fetch, is_url
