@@ -39,12 +39,16 @@ LOCAL_CLUSTER_CONFIG = {
 }
 
 
+DASK_PRELOAD = ["distributed"]
+"""What Dask's workers need first (Dask preloads it too); the scoring stack follows."""
+
+
 def _preload_forkserver() -> None:
-    """Dask's own preload list (it sets it once per process), then the scoring stack after it."""
+    """Let Dask make its multiprocessing context (it sets its own preload list once per process), then set ours."""
     from distributed.utils import get_mp_context
 
-    get_mp_context()
-    preload_scoring_modules()  # keeps the list Dask just set
+    get_mp_context()  # sets Dask's own list (once per process), replacing ours
+    preload_scoring_modules(DASK_PRELOAD)  # ours again: Dask's module first, then the scoring stack
 
 
 class LocalClusterStarter:
@@ -61,7 +65,7 @@ class LocalClusterStarter:
         # stack right now, while this process imports them too (on another core).
         from multiprocessing import forkserver
 
-        preload_scoring_modules(["distributed"])
+        preload_scoring_modules(DASK_PRELOAD)
         forkserver.ensure_running()
         self._cluster: Any = None
         self._error: BaseException | None = None

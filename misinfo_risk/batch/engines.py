@@ -72,6 +72,4 @@ def preload_scoring_modules(before: Sequence[str] = ()) -> None:
     """
     from multiprocessing import forkserver
 
-    current = list(getattr(forkserver._forkserver, "_preload_modules", None) or [])
-    wanted = [*current, *(m for m in [*before, *SCORING_MODULES] if m not in current)]
-    forkserver.set_forkserver_preload(list(dict.fromkeys(wanted)))
+    forkserver.set_forkserver_preload(list(dict.fromkeys([*before, *SCORING_MODULES])))
