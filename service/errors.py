@@ -101,7 +101,7 @@ def problem_response(problem: Problem, request: Request | None = None) -> Respon
     return Response(body, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(problem.headers))
 
 
-# Constructors for the problems shared by several endpoints (also used by service/feeds.py).
+# Constructors for the problems shared by several endpoints.
 
 
 def content_too_large(limit: int, what: str = "request body") -> Problem:
@@ -129,6 +129,12 @@ def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:
     )
 
 
+def scoring_unavailable() -> Problem:
+    """A scoring process died while working on the request (retryable: the pool is rebuilt)."""
+    detail = "A scoring process stopped while working on this request; retry."
+    return Problem(503, "scoring-unavailable", detail, headers={"retry-after": "1"})
+
+
 def malformed_json(exc: Exception, field_name: str = "body") -> Problem:
     message = f"is not valid JSON: {exc}"
     return Problem(
@@ -148,11 +154,6 @@ def item_error(rejected: Rejected) -> dict[str, Any]:
     else:
         problem = invalid_article(rejected)
     return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
-
-
-def stream_error(index: int, problem: Problem) -> dict[str, Any]:
-    """A final NDJSON line when a stream has to stop early (no more items will follow)."""
-    return {"index": index, "id": None, "error": problem.body()}
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:

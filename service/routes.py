@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from misinfo_risk.service import metrics, schemas
-from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, scoring_problem, stream_error_line
+from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, stream_error_line
 from misinfo_risk.service.bodies import (
     JSON,
     JSON_TYPES,
@@ -29,7 +29,7 @@ from misinfo_risk.service.bodies import (
     wants_ndjson,
 )
 from misinfo_risk.service.deps import authorized_state
-from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
+from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout, scoring_unavailable
 from misinfo_risk.service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
 from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
@@ -94,10 +94,7 @@ async def score_articles(request: Request) -> Response:
         )
     if wants_ndjson(request):
         return _stream(state, items, None, base_rate)
-    try:
-        outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
-    except PoolBroken as exc:
-        raise scoring_problem(exc) from exc
+    outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
 
 
@@ -111,8 +108,8 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
                 await spool.put(ndjson_lines(result.outcomes))
-        except PoolBroken as exc:
-            spool.put_nowait(stream_error_line(count, scoring_problem(exc)))
+        except PoolBroken:
+            spool.put_nowait(stream_error_line(count, scoring_unavailable()))
             return
         except ClientDisconnect:
             raise

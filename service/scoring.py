@@ -91,21 +91,21 @@ class ServiceState:
         pickle to send it to a process) is scored again item by item; an item that fails alone is scored
         here, in a thread of the web worker, with the same rule (`score_chunk` never raises for an item).
         """
-        max_chars = self.settings.max_article_chars
-        if self.pool is None:
-            return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
-        began = time.perf_counter()
-        try:
-            future = self.pool.submit(score_chunk, items, start, max_chars=max_chars, base_rate=base_rate)
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool as exc:
-            raise PoolBroken(str(exc)) from exc
-        except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
-            if len(items) == 1:
+        options: dict[str, Any] = {"max_chars": self.settings.max_article_chars, "base_rate": base_rate}
+        if self.pool is not None:
+            began = time.perf_counter()
+            try:
+                return await asyncio.wrap_future(self.pool.submit(score_chunk, items, start, **options))
+            except BrokenProcessPool as exc:
+                raise PoolBroken(str(exc)) from exc
+            except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
+                if len(items) > 1:
+                    parts = await asyncio.gather(
+                        *(self.score_chunk([item], start + i, base_rate) for i, item in enumerate(items))
+                    )
+                    return ChunkResult([o for part in parts for o in part.outcomes], time.perf_counter() - began)
                 logger.warning("a chunk of one item failed in the pool; scoring it in the web worker", exc_info=True)
-                return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
-        parts = await asyncio.gather(*(self.score_chunk([item], start + i, base_rate) for i, item in enumerate(items)))
-        return ChunkResult([o for part in parts for o in part.outcomes], time.perf_counter() - began)
+        return await asyncio.to_thread(score_chunk, self.scorer, items, start, **options)
 
 
 async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
