@@ -73,6 +73,8 @@ class Board:
 
     def release(self, slot: int) -> None:
         _SLOT.pack_into(self._map, slot * _SLOT.size, 0, 0)
+
+    def close(self) -> None:
         self._map.close()
         self._file.close()
 
@@ -119,6 +121,7 @@ class BalancedServer:
         refusing = self._sock.dup()
         self._loop.add_reader(refusing.fileno(), self._refuse, refusing)
         self._board.release(self._slot)
+        self._board.close()
 
     @staticmethod
     def _refuse(refusing: socket.socket) -> None:

@@ -18,9 +18,9 @@ from starlette.responses import Response
 from misinfo_risk.ingest.feeds import FeedError, feed_articles
 from misinfo_risk.service import schemas
 from misinfo_risk.service.batching import base_rate_of, batch_body, score_batch
-from misinfo_risk.service.bodies import JSON, read_body, refuse_content_encoding
+from misinfo_risk.service.bodies import JSON, read_body, require_media_type
 from misinfo_risk.service.deps import authorized_state
-from misinfo_risk.service.errors import FieldError, Problem, unsupported_media_type
+from misinfo_risk.service.errors import FieldError, Problem
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
@@ -45,16 +45,6 @@ FEED_DOCS = schemas.scoring_docs(
 )
 
 
-def _media_type(request: Request) -> str:
-    """The body's media type if it is a feed type (any charset: XML declares its own encoding); else 415."""
-    refuse_content_encoding(request)
-    raw = request.headers.get("content-type", "")
-    kind = raw.partition(";")[0].strip().lower()
-    if kind not in FEED_TYPES:
-        raise unsupported_media_type(raw, FEED_TYPES[:3])
-    return kind
-
-
 def _invalid_feed(message: str) -> Problem:
     return Problem(422, "invalid-request", f"The feed in the body cannot be read: {message}", [
         FieldError("body", "invalid", message)
@@ -65,7 +55,7 @@ def _invalid_feed(message: str) -> Problem:
 async def score_feed(request: Request) -> Response:
     """Score every entry of the RSS 0.9x/1.0/2.0 or Atom document in the body, in feed order."""
     state = authorized_state(request)
-    _media_type(request)
+    require_media_type(request, FEED_TYPES, shown=FEED_TYPES[:3], any_charset=True)  # XML declares its own encoding
     settings = state.settings
     base_rate = base_rate_of(request, state)
     body = await read_body(request, settings.max_batch_body_bytes)

@@ -1,12 +1,8 @@
 """`ServiceState`: what each web worker holds to score (the scorer, its pool), and scoring many items with it.
 
-A single article is scored right here, in the web worker (`score_one`): no hand-off, the lowest latency;
-run one web worker per core (the default) to use every core. Batches, streams and feeds are cut into
-chunks scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread when it has none,
-with the runtime's rule: every item gets its own outcome, in order.
-
-    >>> async for result in score_chunks(state, items):   # ChunkResults, in input order  # doctest: +SKIP
-    ...     send(result.outcomes)
+A single article is scored in the web worker (`score_one`); batches, streams and feeds are cut into chunks
+scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread without one, with the runtime's
+rule (docs/runtime.md): every item gets its own outcome, in order.
 """
 
 from __future__ import annotations
