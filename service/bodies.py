@@ -103,10 +103,7 @@ class NdjsonLines:
         self.count = 0
         self.overflowed = False
 
-    def __aiter__(self) -> AsyncIterator[list[Any]]:
-        return self._blocks()
-
-    async def _blocks(self) -> AsyncIterator[list[Any]]:
+    async def __aiter__(self) -> AsyncIterator[list[Any]]:
         partial = bytearray()
         skipping = False  # inside an over-long line: drop bytes until its newline
         async for data in self._request.stream():
