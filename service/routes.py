@@ -103,29 +103,27 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
 
     async def produce(spool: Spool) -> None:
         count = 0
+        problem: Problem | None = None
         try:
             async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
                 await spool.put(ndjson_lines(result.outcomes))
         except PoolBroken:
-            spool.put_nowait(stream_error_line(count, scoring_unavailable()))
-            return
+            problem = scoring_unavailable()
         except ClientDisconnect:
             raise
         except BodyTimeout as exc:
-            spool.put_nowait(stream_error_line(count, request_timeout(exc.args[0])))
-            return
+            problem = request_timeout(exc.args[0])
         except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
             logger.exception("a stream failed", extra={"items_sent": count})
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
-            spool.put_nowait(stream_error_line(count, problem))
-            return
         finally:
             metrics.record_batch_size("batch", count)
-        if lines is not None and lines.overflowed:
+        if problem is None and lines is not None and lines.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
+        if problem is not None:
             spool.put_nowait(stream_error_line(count, problem))
 
     settings = state.settings

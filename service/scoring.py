@@ -112,11 +112,7 @@ _END = object()
 
 
 async def score_chunks(
-    state: ServiceState,
-    blocks: AsyncIterable[Sequence[Any]] | Sequence[Any],
-    *,
-    chunk_size: int | None = None,
-    base_rate: float | None = None,
+    state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, base_rate: float | None = None
 ) -> AsyncIterator[ChunkResult]:
     """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
 
@@ -125,11 +121,10 @@ async def score_chunks(
     flight; results are yielded as soon as they and every earlier chunk are done. Raises PoolBroken, and
     whatever reading the blocks raises (e.g. ClientDisconnect).
     """
-    if isinstance(blocks, Sequence):
-        size = chunk_size or max(1, min(state.settings.chunk_size, math.ceil(len(blocks) / state.parallelism)))
+    size = state.settings.chunk_size
+    if isinstance(blocks, Sequence):  # all items known: spread them over every scoring process
+        size = max(1, min(size, math.ceil(len(blocks) / state.parallelism)))
         blocks = _blocks_of(blocks)
-    else:
-        size = chunk_size or state.settings.chunk_size
     slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
