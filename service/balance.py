@@ -1,8 +1,8 @@
 """Least-connections accepting across the web workers of `misinfo-risk serve --workers N` (N > 1).
 
 Left alone, the worker that wakes first takes every pending connection (uvloop drains the accept queue):
-2 keep-alive connections land on one worker in 10-25% of tries, and with SO_REUSEPORT in half of them
-(measured in docs/runtime.md). Here each worker publishes how many connections it holds on a shared
+2 keep-alive connections landed on one worker in 5 to 17 tries of 30, and with SO_REUSEPORT in half of them
+(docs/runtime.md). Here each worker publishes how many connections it holds on a shared
 board (an mmap'd file, one slot per worker) and leaves a new connection in the kernel's queue while a
 live sibling holds fewer, looking again every RECHECK seconds; after MAX_DEFER it takes it anyway, so a
 busy sibling never delays a client longer than that. After close() (SIGTERM) new connections are reset
