@@ -103,36 +103,33 @@ def _check_resolved(url: str, policy: AddressPolicy) -> None:
         policy.check(str(sockaddr[0]), host)
 
 
-class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+class _CheckedHandler(urllib.request.HTTPSHandler):
+    """http and https, each connection checked against the policy (through a proxy: the target's resolved addresses)."""
+
+    http_request = urllib.request.AbstractHTTPHandler.do_request_  # as HTTPHandler prepares a request
+
     def __init__(self, policy: AddressPolicy) -> None:
         super().__init__()
         self.policy = policy
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        if _proxied(req.full_url):
-            _check_resolved(req.full_url, self.policy)
-            return self.do_open(http.client.HTTPConnection, req)
-        return self.do_open(_checked_connection(http.client.HTTPConnection, self.policy), req)
-
-
-class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, policy: AddressPolicy) -> None:
-        super().__init__()
-        self.policy = policy
+        return self._checked_open(http.client.HTTPConnection, req)
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self._checked_open(http.client.HTTPSConnection, req)
+
+    def _checked_open(self, base: type[http.client.HTTPConnection], req: urllib.request.Request) -> http.client.HTTPResponse:
         if _proxied(req.full_url):
             _check_resolved(req.full_url, self.policy)
-            return self.do_open(http.client.HTTPSConnection, req)
-        return self.do_open(_checked_connection(http.client.HTTPSConnection, self.policy), req)
+            return self.do_open(base, req)
+        return self.do_open(_checked_connection(base, self.policy), req)
 
 
 def _opener(policy: AddressPolicy) -> urllib.request.OpenerDirector:
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
-        _CheckedHTTPHandler(policy),
-        _CheckedHTTPSHandler(policy),
+        _CheckedHandler(policy),
         _HttpOnlyRedirects(),
         urllib.request.HTTPErrorProcessor(),
         urllib.request.HTTPDefaultErrorHandler(),

@@ -92,7 +92,8 @@ def _parse(item: Any, index: int, max_chars: int) -> Article | Rejected:
             item = orjson.loads(item)
         return parse_article(item, max_chars=max_chars)
     except orjson.JSONDecodeError as exc:
-        return Rejected(index, None, "article", "invalid", f"is not valid JSON: {exc}")
+        # exc's own text says "line 1": the item's line, not the line of the request or file it came from
+        return Rejected(index, None, "article", "invalid", f"is not valid JSON: {exc.msg} at character {exc.pos + 1}")
     except InvalidArticle as exc:
         return Rejected(index, _item_id(item), exc.field, exc.reason, exc.message)
     except RecursionError:

@@ -2,15 +2,11 @@
 
     misinfo-risk serve --host 0.0.0.0 --port 8000 --workers 2
 
-Options override RISK_* environment variables (see service/settings.py). Before any worker
-starts, this command checks the artifact (a missing or corrupt one exits with code 3 and a
-one-line reason instead of crash-looping workers) and points PROMETHEUS_MULTIPROC_DIR at a
-fresh directory so /metrics is correct with several workers.
-
-uvicorn runs with uvloop and httptools: with the plain asyncio loop and more than one worker,
-keep-alive responses stall ~40 ms each (Nagle's algorithm: asyncio does not set TCP_NODELAY on
-sockets inherited from the supervisor; uvloop always does). SIGTERM stops accepting
-connections, lets in-flight requests finish (up to RISK_SHUTDOWN_TIMEOUT), then exits 0.
+Options override RISK_* environment variables (service/settings.py). Before any worker starts, the
+artifact is checked (a missing or corrupt one exits 3 with a one-line reason instead of crash-looping
+workers) and PROMETHEUS_MULTIPROC_DIR points at a fresh directory so /metrics is right with several
+workers. uvloop, not asyncio's loop: with several workers asyncio leaves Nagle's algorithm on for the
+shared socket's connections and every keep-alive response stalls ~40 ms (docs/service.md).
 """
 
 from __future__ import annotations
@@ -35,18 +31,6 @@ from misinfo_risk.service.settings import ROOT_ENV, Settings
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
 APP = "misinfo_risk.service.app:create_app"
 
-# CLI option -> Settings field (the same value is exported as RISK_<FIELD> for the workers).
-_OPTIONS = {
-    "host": "host",
-    "port": "port",
-    "workers": "workers",
-    "artifact": "artifact_path",
-    "pool_workers": "pool_workers",
-    "log_level": "log_level",
-    "base_rate": "base_rate",
-    "model_sha256": "model_sha256",
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -56,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="interface to bind (RISK_HOST, default 127.0.0.1; 0.0.0.0 in a container)")
     parser.add_argument("--port", help="TCP port (RISK_PORT, default 8000; 0 picks a free port)")
     parser.add_argument("--workers", help="web workers, uvicorn processes (RISK_WORKERS, default: one per usable CPU)")
-    parser.add_argument("--artifact", help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)")
+    parser.add_argument(
+        "--artifact",
+        dest="artifact_path",
+        metavar="DIR",
+        help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)",
+    )
     parser.add_argument(
         "--model-sha256",
         metavar="HEX",
@@ -75,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment with the given options on top; exports the options as RISK_*."""
-    overrides = {field: getattr(args, option) for option, field in _OPTIONS.items() if getattr(args, option) is not None}
+    """Settings from the environment with the given options on top; exports the options as RISK_*.
+
+    Each option's `dest` is the name of its Settings field."""
+    overrides = {field: value for field, value in vars(args).items() if value is not None}
     settings = Settings(**overrides)
     for field, value in overrides.items():
         os.environ[f"RISK_{field.upper()}"] = str(value)  # spawned workers build their Settings from these
@@ -99,19 +90,20 @@ def prepare_metrics_dir() -> Path | None:
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for uvicorn.run (uvloop + httptools when installed)."""
+    """Keyword arguments for uvicorn.run; with several workers, uvloop with least-connections accepting."""
     from misinfo_risk.service.logs import log_config
 
-    have_uvloop = importlib.util.find_spec("uvloop") is not None
-    have_httptools = importlib.util.find_spec("httptools") is not None
+    loop = "asyncio"  # only where uvloop does not install (Windows)
+    if importlib.util.find_spec("uvloop") is not None:
+        loop = "misinfo_risk.service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
     os.environ["RISK_HEADER_TIMEOUT"] = str(settings.header_timeout)  # read by service.protocol in each worker
     return {
         "factory": True,
         "host": settings.host,
         "port": settings.port,
         "workers": settings.workers,
-        "loop": _loop(settings, have_uvloop),
-        "http": "misinfo_risk.service.protocol:HeadTimeoutProtocol" if have_httptools else "h11",  # h11: no head timeout
+        "loop": loop,
+        "http": "misinfo_risk.service.protocol:HeadTimeoutProtocol",
         "lifespan": "on",
         "log_config": log_config(settings.log_level),
         "access_log": False,  # ours is structured and written by service.middleware
@@ -121,15 +113,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _loop(settings: Settings, have_uvloop: bool) -> str:
-    """uvloop; with several workers, uvloop with least-connections accepting (service.balance)."""
-    if not have_uvloop:
-        return "asyncio"
-    return "misinfo_risk.service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
-
-
 def prepare_accept_board(settings: Settings) -> Path | None:
-    """With several workers, create the shared board service.balance uses to deal out connections."""
+    """With several workers, create the shared board service.balance deals out connections with."""
     if settings.workers < 2:
         return None
     from misinfo_risk.service.balance import BOARD_ENV, Board

@@ -6,9 +6,8 @@ Keys come from `RISK_API_KEYS` (comma-separated). A client sends one as
 much of a key matched or on which key it was. A missing or wrong key is a 401 problem with
 `WWW-Authenticate: Bearer`.
 
-Handlers that need a key call `deps.authorized_state(request)` (or `check_api_key`); routers
-that prefer a dependency use `APIRouter(dependencies=[RequireApiKey])`. Either way, document the
-operation with `openapi_extra={"security": SECURITY}`.
+Handlers that need a key call `deps.authorized_state(request)` and document the operation with
+`openapi_extra={"security": SECURITY}`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from misinfo_risk.service.errors import Problem
 
@@ -46,11 +45,7 @@ def unauthorized(detail: str) -> Problem:
 
 
 def check_api_key(request: Request) -> None:
-    """Pass if keys are off or a valid key was sent; otherwise raise a 401 problem.
-
-    A plain call (see deps.authorized_state) rather than a FastAPI dependency on the hot path:
-    dependency resolution costs more than the whole rest of the request handling.
-    """
+    """Pass if keys are off or a valid key was sent; otherwise raise a 401 problem."""
     keys: ApiKeys = request.app.state.api_keys
     if not keys.enabled:
         return
@@ -69,14 +64,6 @@ def _presented_key(request: Request) -> str | None:
             return credentials.strip()
     return request.headers.get("x-api-key")
 
-
-async def require_api_key(request: Request) -> None:
-    """The same check as a dependency, for routes where a few microseconds do not matter."""
-    check_api_key(request)
-
-
-RequireApiKey = Depends(require_api_key)
-"""`dependencies=[RequireApiKey]` on a router or route protects it (add SECURITY to its openapi_extra)."""
 
 SECURITY_SCHEMES = {
     "BearerKey": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`"},

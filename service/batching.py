@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 from misinfo_risk.model.errors import BaseRateError
 from misinfo_risk.service import metrics
-from misinfo_risk.service.errors import FieldError, Problem, item_error, stream_error
+from misinfo_risk.service.errors import FieldError, Problem, item_error, scoring_unavailable
 from misinfo_risk.service.scoring import PoolBroken, Rejected, Scored, ServiceState, score_chunks
 
 Outcome = Scored | Rejected
@@ -46,28 +46,20 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     return value
 
 
-def scoring_problem(exc: PoolBroken) -> Problem:
-    """The HTTP problem when a scoring process died during the request (retryable: the pool is rebuilt)."""
-    return Problem(
-        503,
-        "scoring-unavailable",
-        "A scoring process stopped while working on this request; retry.",
-        headers={"retry-after": "1"},
-    )
-
-
 async def score_batch(
     state: ServiceState, items: Sequence[Any], *, endpoint: str, base_rate: float | None = None
 ) -> list[Outcome]:
     """Score items (decoded article objects) on every core; outcomes in order; metrics recorded.
 
-    Raises PoolBroken (turn it into a response with `scoring_problem`).
-    """
+    A 503 problem if a scoring process died meanwhile."""
     metrics.record_batch_size(endpoint, len(items))
     outcomes: list[Outcome] = []
-    async for result in score_chunks(state, items, base_rate=base_rate):
-        metrics.record_outcomes(endpoint, result)
-        outcomes.extend(result.outcomes)
+    try:
+        async for result in score_chunks(state, items, base_rate=base_rate):
+            metrics.record_outcomes(endpoint, result)
+            outcomes.extend(result.outcomes)
+    except PoolBroken as exc:
+        raise scoring_unavailable() from exc
     return outcomes
 
 
@@ -97,5 +89,5 @@ def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
 
 
 def stream_error_line(index: int, problem: Problem) -> bytes:
-    """The NDJSON line that ends a stream early (see errors.stream_error)."""
-    return orjson.dumps(stream_error(index, problem)) + b"\n"
+    """The last NDJSON line of a stream that stops early: no more results follow."""
+    return orjson.dumps({"index": index, "id": None, "error": problem.body()}) + b"\n"

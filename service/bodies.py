@@ -45,12 +45,14 @@ def refuse_content_encoding(request: Request) -> None:
         )
 
 
-def require_media_type(request: Request, allowed: Sequence[str], *, shown: Sequence[str] | None = None) -> str:
-    """The request's media type if it is one of `allowed` (UTF-8 only, not compressed); otherwise a 415 Problem."""
+def require_media_type(
+    request: Request, allowed: Sequence[str], *, shown: Sequence[str] | None = None, any_charset: bool = False
+) -> str:
+    """The media type if it is one of `allowed` (UTF-8 unless `any_charset`, not compressed); otherwise a 415 Problem."""
     refuse_content_encoding(request)
     raw = request.headers.get("content-type", "")
     kind, charset = _media_type(raw)
-    if kind not in allowed or charset not in (None, "utf-8", "utf8"):
+    if kind not in allowed or not (any_charset or charset in (None, "utf-8", "utf8")):
         raise unsupported_media_type(raw, shown or allowed)
     return kind
 
@@ -61,19 +63,14 @@ def wants_ndjson(request: Request) -> bool:
     return any(t in accept for t in NDJSON_TYPES)
 
 
-def declared_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value is not None and value.isdigit() else None
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refusing with 413 as soon as it is known to exceed `limit` bytes.
 
     A Content-Length over the limit is refused before anything is read; a chunked body is
     read only until it passes the limit.
     """
-    length = declared_length(request)
-    if length is not None and length > limit:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
         raise content_too_large(limit)
     body = bytearray()
     async for part in request.stream():
@@ -106,10 +103,7 @@ class NdjsonLines:
         self.count = 0
         self.overflowed = False
 
-    def __aiter__(self) -> AsyncIterator[list[Any]]:
-        return self._blocks()
-
-    async def _blocks(self) -> AsyncIterator[list[Any]]:
+    async def __aiter__(self) -> AsyncIterator[list[Any]]:
         partial = bytearray()
         skipping = False  # inside an over-long line: drop bytes until its newline
         async for data in self._request.stream():

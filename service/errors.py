@@ -14,9 +14,8 @@ human `detail`, the `instance` (request path) and the `request_id`; validation p
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -49,8 +48,6 @@ TITLES: dict[str, str] = {
     "internal-error": "Internal server error",
 }
 
-logger = logging.getLogger("misinfo_risk.errors")
-
 
 @dataclass(frozen=True)
 class FieldError:
@@ -78,30 +75,18 @@ class Problem(Exception):
 
     def body(self, *, instance: str | None = None, request_id: str | None = None) -> dict[str, Any]:
         """The problem object (RFC 9457 members plus `errors` and `request_id`)."""
-        out: dict[str, Any] = {
-            "type": TYPE_PREFIX + self.kind,
-            "title": TITLES[self.kind],
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if instance is not None:
-            out["instance"] = instance
-        if request_id is not None:
-            out["request_id"] = request_id
-        if self.errors:
-            out["errors"] = [{"field": e.field, "reason": e.reason, "message": e.message} for e in self.errors]
-        return out
+        out = {"type": TYPE_PREFIX + self.kind, "title": TITLES[self.kind], "status": self.status, "detail": self.detail}
+        optional = {"instance": instance, "request_id": request_id, "errors": [asdict(e) for e in self.errors] or None}
+        return out | {k: v for k, v in optional.items() if v is not None}
 
 
-def problem_response(problem: Problem, request: Request | None = None) -> Response:
-    """Render `problem` for `request` (adds instance and request id when known)."""
-    instance = request.url.path if request is not None else None
-    request_id = request.scope.get("state", {}).get("request_id") if request is not None else None
-    body = orjson.dumps(problem.body(instance=instance, request_id=request_id))
+def problem_response(problem: Problem, request: Request) -> Response:
+    """Render `problem` for `request`, with its path as `instance` and its request id."""
+    body = orjson.dumps(problem.body(instance=request.url.path, request_id=request.scope.get("state", {}).get("request_id")))
     return Response(body, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(problem.headers))
 
 
-# Constructors for the problems shared by several endpoints (also used by service/feeds.py).
+# Constructors for the problems shared by several endpoints.
 
 
 def content_too_large(limit: int, what: str = "request body") -> Problem:
@@ -129,6 +114,12 @@ def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:
     )
 
 
+def scoring_unavailable() -> Problem:
+    """A scoring process died while working on the request (retryable: the pool is rebuilt)."""
+    detail = "A scoring process stopped while working on this request; retry."
+    return Problem(503, "scoring-unavailable", detail, headers={"retry-after": "1"})
+
+
 def malformed_json(exc: Exception, field_name: str = "body") -> Problem:
     message = f"is not valid JSON: {exc}"
     return Problem(
@@ -148,11 +139,6 @@ def item_error(rejected: Rejected) -> dict[str, Any]:
     else:
         problem = invalid_article(rejected)
     return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
-
-
-def stream_error(index: int, problem: Problem) -> dict[str, Any]:
-    """A final NDJSON line when a stream has to stop early (no more items will follow)."""
-    return {"index": index, "id": None, "error": problem.body()}
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:

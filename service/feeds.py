@@ -11,19 +11,16 @@ that cannot be scored.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from misinfo_risk.ingest.feeds import FeedError, feed_articles
 from misinfo_risk.service import schemas
-from misinfo_risk.service.auth import SECURITY
-from misinfo_risk.service.batching import base_rate_of, batch_body, score_batch, scoring_problem
-from misinfo_risk.service.bodies import JSON, read_body, refuse_content_encoding
+from misinfo_risk.service.batching import base_rate_of, batch_body, score_batch
+from misinfo_risk.service.bodies import JSON, read_body, require_media_type
 from misinfo_risk.service.deps import authorized_state
-from misinfo_risk.service.errors import FieldError, Problem, unsupported_media_type
-from misinfo_risk.service.scoring import PoolBroken
+from misinfo_risk.service.errors import FieldError, Problem
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
@@ -39,35 +36,13 @@ _EXAMPLE_RSS = (
     "</channel></rss>\n"
 )
 
-FEED_DOCS: dict[str, Any] = {
-    "summary": "Score every entry of an RSS or Atom feed",
-    "openapi_extra": {
-        "requestBody": {
-            "required": True,
-            "content": {t: {"schema": {"type": "string", "format": "xml"}, "example": _EXAMPLE_RSS} for t in FEED_TYPES},
-        },
-        "security": SECURITY,
-        "parameters": [schemas.BASE_RATE_PARAMETER],
-    },
-    "responses": {
-        200: {
-            "description": "One result per entry, in feed order: an assessment (its `id` is the entry's id or link), "
-            "or an error object in the place of an entry that cannot be scored (e.g. no text).",
-            "content": {"application/json": {"schema": schemas.ref("BatchResult")}},
-        },
-        **schemas.problem_responses(401, 409, 413, 415, 422, 503),
-    },
-}
-
-
-def _media_type(request: Request) -> str:
-    """The body's media type if it is a feed type (any charset: XML declares its own encoding); else 415."""
-    refuse_content_encoding(request)
-    raw = request.headers.get("content-type", "")
-    kind = raw.partition(";")[0].strip().lower()
-    if kind not in FEED_TYPES:
-        raise unsupported_media_type(raw, FEED_TYPES[:3])
-    return kind
+FEED_DOCS = schemas.scoring_docs(
+    "Score every entry of an RSS or Atom feed",
+    {t: {"schema": {"type": "string", "format": "xml"}, "example": _EXAMPLE_RSS} for t in FEED_TYPES},
+    "One result per entry, in feed order: an assessment (its `id` is the entry's id or link), "
+    "or an error object in the place of an entry that cannot be scored (e.g. no text).",
+    {"application/json": {"schema": schemas.ref("BatchResult")}},
+)
 
 
 def _invalid_feed(message: str) -> Problem:
@@ -80,7 +55,7 @@ def _invalid_feed(message: str) -> Problem:
 async def score_feed(request: Request) -> Response:
     """Score every entry of the RSS 0.9x/1.0/2.0 or Atom document in the body, in feed order."""
     state = authorized_state(request)
-    _media_type(request)
+    require_media_type(request, FEED_TYPES, shown=FEED_TYPES[:3], any_charset=True)  # XML declares its own encoding
     settings = state.settings
     base_rate = base_rate_of(request, state)
     body = await read_body(request, settings.max_batch_body_bytes)
@@ -91,8 +66,5 @@ async def score_feed(request: Request) -> Response:
         raise _invalid_feed(str(exc)) from exc
     if len(items) > settings.max_batch_items:
         raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
-    try:
-        outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
-    except PoolBroken as exc:
-        raise scoring_problem(exc) from exc
+    outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from misinfo_risk.service import metrics, schemas
-from misinfo_risk.service.deps import StateDep
+from misinfo_risk.service.deps import service_state
 
 router = APIRouter(tags=["operations"])
 
@@ -23,8 +23,9 @@ async def healthz() -> dict[str, str]:
     summary="Readiness: the model is loaded and a warm-up score succeeded",
     responses=schemas.problem_responses(503),
 )
-async def readyz(state: StateDep) -> schemas.Readiness:
+async def readyz(request: Request) -> schemas.Readiness:
     """200 once this worker has loaded the model, scored a warm-up article and started its pool; 503 before."""
+    state = service_state(request)
     return schemas.Readiness(
         status="ready",
         model_version=state.scorer.version,

@@ -27,12 +27,5 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 async def limits(request: Request) -> Limits:
     """The RISK_MAX_* settings this service enforces, and the loaded model's version."""
     state = authorized_state(request)
-    settings = state.settings
-    return Limits(
-        model_version=state.scorer.version,
-        max_body_bytes=settings.max_body_bytes,
-        max_batch_body_bytes=settings.max_batch_body_bytes,
-        max_batch_items=settings.max_batch_items,
-        max_stream_items=settings.max_stream_items,
-        max_article_chars=settings.max_article_chars,
-    )
+    limits = state.settings.model_dump(include=set(Limits.model_fields) - {"model_version"})
+    return Limits(model_version=state.scorer.version, **limits)

@@ -1,19 +1,10 @@
 """Every Prometheus metric the service exports, defined once. Add new ones here, nowhere else.
 
-Names and labels are agreed with deploy/ (alert rules, dashboard): do not rename them.
-Label values are bounded (route templates, levels, reasons, genres, a fixed set of language
-codes, signal names); never article
-text, ids or URLs.
-
-With several uvicorn workers the client library's multiprocess mode is used:
-`misinfo-risk serve` sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module, and
-`/metrics` merges every worker's files (`exposition`). Tests run without it and read the default
-registry, e.g. `REGISTRY.get_sample_value("risk_http_requests_total", {...})`.
-
-Recording helpers for endpoints (also for service/feeds.py):
-
-    >>> record_outcomes("feed", chunk_result)     # scored/rejected counts, scores, signals, duration  # doctest: +SKIP
-    >>> record_batch_size("feed", 250)                                                                  # doctest: +SKIP
+Names and labels are agreed with deploy/ (alert rules, dashboard): do not rename them. Label values are
+bounded (route templates, levels, reasons, genres, a fixed set of language codes, signal names); never
+article text, ids or URLs. With several workers the client library's multiprocess mode is used:
+`misinfo-risk serve` sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module, and `/metrics`
+merges every worker's files (`exposition`). Tests run without it and read the default registry.
 """
 
 from __future__ import annotations
@@ -171,15 +162,11 @@ def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
     MODEL_INFO.labels(card.version, card.sklearn_version, card.created_at.isoformat()).set(1)
     MODEL_EXPECTED_HIGH_SHARE.set(card.baseline.get("high_share", float("nan")))
     MODEL_EXPECTED_MEAN_SCORE.set(card.baseline.get("mean_score", float("nan")))
+    labelled = {ARTICLES_SCORED: LEVELS, ARTICLES_REJECTED: REJECT_REASONS, ARTICLES_NOT_ASSESSED: NOT_ASSESSED_REASONS}
     for endpoint in ENDPOINTS:
-        for level in LEVELS:
-            _child(ARTICLES_SCORED, endpoint, level)
-        for reason in REJECT_REASONS:
-            _child(ARTICLES_REJECTED, endpoint, reason)
-        for reason in NOT_ASSESSED_REASONS:
-            _child(ARTICLES_NOT_ASSESSED, endpoint, reason)
-        for genre in GENRES:
-            _child(ARTICLES_GENRE, endpoint, genre)
+        for metric, values in (labelled | {ARTICLES_GENRE: GENRES}).items():
+            for value in values:
+                _child(metric, endpoint, value)
         _child(SCORE, endpoint)
         _child(SCORING_DURATION, endpoint)
         if endpoint != "single":
@@ -233,19 +220,15 @@ class ServiceProcessCollector(Collector):
             started = root.create_time()
         except psutil.Error:
             return
-        cpu = rss = vms = fds = 0.0
-        alive = 0
+        cpu = rss = vms = fds = alive = 0
         for process in processes:
             try:
                 with process.oneshot():
-                    times, memory = process.cpu_times(), process.memory_info()
-                    fds += process.num_fds()
+                    times, memory, files = process.cpu_times(), process.memory_info(), process.num_fds()
             except psutil.Error:  # exited meanwhile
                 continue
             alive += 1
-            cpu += times.user + times.system
-            rss += memory.rss
-            vms += memory.vms
+            cpu, rss, vms, fds = cpu + times.user + times.system, rss + memory.rss, vms + memory.vms, fds + files
         yield CounterMetricFamily("process_cpu_seconds", "CPU seconds of all service processes.", value=cpu)
         yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory of all service processes.", value=rss)
         yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory of all service processes.", value=vms)

@@ -56,18 +56,12 @@ def install(app: FastAPI) -> None:
         body = templates[name].substitute({k: html.escape(v) for k, v in values.items()})
         return HTMLResponse(body, headers=_HEADERS | {"content-security-policy": csp})
 
-    async def review_page(request: Request) -> HTMLResponse:
-        return render("index", PAGE_CSP, request)
+    for path, name, csp in (("/", "index", PAGE_CSP), ("/docs", "docs", DOCS_CSP), ("/redoc", "redoc", DOCS_CSP)):
 
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        return render("docs", DOCS_CSP, request)
+        async def page(request: Request, name: str = name, csp: str = csp) -> HTMLResponse:
+            return render(name, csp, request)
 
-    async def redoc(request: Request) -> HTMLResponse:
-        return render("redoc", DOCS_CSP, request)
-
-    app.add_route("/", review_page, include_in_schema=False)
-    app.add_route("/docs", swagger_ui, include_in_schema=False)
-    app.add_route("/redoc", redoc, include_in_schema=False)
+        app.add_route(path, page, include_in_schema=False)
     # the more specific mount first: /ui would otherwise answer /ui/vendor/... with a 404
     app.mount("/ui/vendor", StaticFiles(directory=VENDOR_DIR), name="ui-vendor")
     app.mount("/ui", StaticFiles(directory=STATIC_DIR), name="ui")

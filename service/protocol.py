@@ -7,9 +7,8 @@ head is not complete `RISK_HEADER_TIMEOUT` seconds (default 10) after the connec
 head's first byte arrived. A slow *body* is the request middleware's job (`RISK_BODY_TIMEOUT`), where it
 counts only while the app waits for body bytes (not while the server itself holds reading back).
 
-It subclasses a uvicorn class and overrides asyncio's protocol callbacks and httptools' parser callbacks
-(`connection_made`, `on_message_begin`, `on_headers_complete`, `connection_lost`); the uvicorn version is
-bounded in pyproject.toml and tests/service/test_untrusted_e2e.py checks the behaviour on a real server.
+It overrides asyncio's and httptools' callbacks of a uvicorn class; tests/service/test_untrusted_e2e.py
+checks the behaviour on a real server, so an upstream change fails there.
 """
 
 from __future__ import annotations

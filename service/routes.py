@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from misinfo_risk.service import metrics, schemas
-from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, scoring_problem, stream_error_line
+from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, stream_error_line
 from misinfo_risk.service.bodies import (
     JSON,
     JSON_TYPES,
@@ -29,7 +29,7 @@ from misinfo_risk.service.bodies import (
     wants_ndjson,
 )
 from misinfo_risk.service.deps import authorized_state
-from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
+from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout, scoring_unavailable
 from misinfo_risk.service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
 from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
@@ -94,10 +94,7 @@ async def score_articles(request: Request) -> Response:
         )
     if wants_ndjson(request):
         return _stream(state, items, None, base_rate)
-    try:
-        outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
-    except PoolBroken as exc:
-        raise scoring_problem(exc) from exc
+    outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
 
 
@@ -106,29 +103,27 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
 
     async def produce(spool: Spool) -> None:
         count = 0
+        problem: Problem | None = None
         try:
             async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
                 await spool.put(ndjson_lines(result.outcomes))
-        except PoolBroken as exc:
-            spool.put_nowait(stream_error_line(count, scoring_problem(exc)))
-            return
+        except PoolBroken:
+            problem = scoring_unavailable()
         except ClientDisconnect:
             raise
         except BodyTimeout as exc:
-            spool.put_nowait(stream_error_line(count, request_timeout(exc.args[0])))
-            return
+            problem = request_timeout(exc.args[0])
         except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
             logger.exception("a stream failed", extra={"items_sent": count})
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
-            spool.put_nowait(stream_error_line(count, problem))
-            return
         finally:
             metrics.record_batch_size("batch", count)
-        if lines is not None and lines.overflowed:
+        if problem is None and lines is not None and lines.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
+        if problem is not None:
             spool.put_nowait(stream_error_line(count, problem))
 
     settings = state.settings

@@ -3,14 +3,12 @@
 Handlers read their bodies themselves, so request and response schemas are declared here and
 merged into `components` by `install_openapi`. The request schema *is* `model.Article` and the
 result schema *is* `model.RiskAssessment`, so the docs cannot drift from what is validated.
-Other routers (service/feeds.py) can add models with `register_component` and reuse
-`problem_responses` and `json_body`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Literal
 
 import orjson
@@ -36,20 +34,10 @@ class Readiness(BaseModel):
     startup_seconds: float
 
 
-_COMPONENTS: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+_COMPONENTS: tuple[tuple[type[BaseModel], Literal["validation", "serialization"]], ...] = (
     (Article, "validation"),
-    (RiskAssessment, "serialization"),
-    (ProblemDetails, "serialization"),
-    (ItemError, "serialization"),
-    (BatchResult, "serialization"),
-    (ModelCard, "serialization"),
-    (Limits, "serialization"),
-]
-
-
-def register_component(model: type[BaseModel], mode: Literal["validation", "serialization"] = "serialization") -> None:
-    """Add a model to `components/schemas` (reference it with `ref(model.__name__)`)."""
-    _COMPONENTS.append((model, mode))
+    *((model, "serialization") for model in (RiskAssessment, ProblemDetails, ItemError, BatchResult, ModelCard, Limits)),
+)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -137,61 +125,52 @@ BASE_RATE_PARAMETER: dict[str, Any] = {
 }
 
 
-def json_body(
-    schema: dict[str, Any],
-    examples: dict[str, Any],
-    *,
-    media_types: Sequence[str] = ("application/json",),
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """`openapi_extra=` documenting a request body the handler reads itself."""
-    content = {t: {"schema": schema, "examples": {k: {"value": v} for k, v in examples.items()}} for t in media_types}
-    return {"requestBody": {"required": True, "content": content | (extra or {})}}
-
-
-SCORE_DOCS: dict[str, Any] = {
-    "summary": "Score one article",
-    "openapi_extra": json_body(ref("Article"), {"sensational": EXAMPLE_ARTICLE, "calm": EXAMPLE_CALM_ARTICLE})
-    | {"security": SECURITY, "parameters": [BASE_RATE_PARAMETER]},
-    "responses": {
-        200: {
-            "description": "The assessment. An article the model cannot read (another language, no readable text) is a "
-            "normal result with `assessed: false`, a `reason`, and null `score` and `level`.",
-            "content": {"application/json": {"schema": ref("RiskAssessment")}},
+def scoring_docs(summary: str, body: dict[str, Any], ok: str, ok_content: dict[str, Any]) -> dict[str, Any]:
+    """Route keywords documenting a scoring endpoint: the body it reads itself, `base_rate`, its results and errors."""
+    return {
+        "summary": summary,
+        "openapi_extra": {
+            "requestBody": {"required": True, "content": body},
+            "security": SECURITY,
+            "parameters": [BASE_RATE_PARAMETER],
         },
-        **problem_responses(401, 409, 413, 415, 422, 503),
-    },
-}
+        "responses": {200: {"description": ok, "content": ok_content}, **problem_responses(401, 409, 413, 415, 422, 503)},
+    }
+
+
+def _json_examples(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema, "examples": {k: {"value": v} for k, v in examples.items()}}}
+
+
+SCORE_DOCS = scoring_docs(
+    "Score one article",
+    _json_examples(ref("Article"), {"sensational": EXAMPLE_ARTICLE, "calm": EXAMPLE_CALM_ARTICLE}),
+    "The assessment. An article the model cannot read (another language, no readable text) is a normal result with "
+    "`assessed: false`, a `reason`, and null `score` and `level`.",
+    {"application/json": {"schema": ref("RiskAssessment")}},
+)
 
 _NDJSON_REQUEST = "\n".join(json.dumps(a) for a in (EXAMPLE_ARTICLE, EXAMPLE_CALM_ARTICLE)) + "\n"
 
-BATCH_DOCS: dict[str, Any] = {
-    "summary": "Score many articles (JSON array or NDJSON stream)",
-    "openapi_extra": json_body(
+BATCH_DOCS = scoring_docs(
+    "Score many articles (JSON array or NDJSON stream)",
+    _json_examples(
         {"type": "array", "items": ref("Article"), "maxItems": 1000},
         {"two articles, one invalid": [EXAMPLE_ARTICLE, {"id": "story-44", "text": "  "}]},
-        extra={
-            "application/x-ndjson": {
-                "schema": {"type": "string", "description": "One Article JSON object per line."},
-                "example": _NDJSON_REQUEST,
-            }
-        },
     )
-    | {"security": SECURITY, "parameters": [BASE_RATE_PARAMETER]},
-    "responses": {
-        200: {
-            "description": "One result per item, in order: an assessment, or an error object in the place of an invalid item. "
-            "NDJSON when the request is NDJSON or `Accept: application/x-ndjson`.",
-            "content": {
-                "application/json": {"schema": ref("BatchResult")},
-                "application/x-ndjson": {
-                    "schema": {"type": "string", "description": "One RiskAssessment or ItemError per line."}
-                },
-            },
-        },
-        **problem_responses(401, 409, 413, 415, 422, 503),
+    | {
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "One Article JSON object per line."},
+            "example": _NDJSON_REQUEST,
+        }
     },
-}
+    "One result per item, in order: an assessment, or an error object in the place of an invalid item. "
+    "NDJSON when the request is NDJSON or `Accept: application/x-ndjson`.",
+    {
+        "application/json": {"schema": ref("BatchResult")},
+        "application/x-ndjson": {"schema": {"type": "string", "description": "One RiskAssessment or ItemError per line."}},
+    },
+)
 
 MODEL_DOCS: dict[str, Any] = {
     "summary": "The loaded model's card",

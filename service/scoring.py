@@ -1,12 +1,8 @@
 """`ServiceState`: what each web worker holds to score (the scorer, its pool), and scoring many items with it.
 
-A single article is scored right here, in the web worker (`score_one`): no hand-off, the lowest latency;
-run one web worker per core (the default) to use every core. Batches, streams and feeds are cut into
-chunks scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread when it has none,
-with the runtime's rule: every item gets its own outcome, in order.
-
-    >>> async for result in score_chunks(state, items):   # ChunkResults, in input order  # doctest: +SKIP
-    ...     send(result.outcomes)
+A single article is scored in the web worker (`score_one`); batches, streams and feeds are cut into chunks
+scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread without one, with the runtime's
+rule (docs/runtime.md): every item gets its own outcome, in order.
 """
 
 from __future__ import annotations
@@ -91,21 +87,21 @@ class ServiceState:
         pickle to send it to a process) is scored again item by item; an item that fails alone is scored
         here, in a thread of the web worker, with the same rule (`score_chunk` never raises for an item).
         """
-        max_chars = self.settings.max_article_chars
-        if self.pool is None:
-            return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
-        began = time.perf_counter()
-        try:
-            future = self.pool.submit(score_chunk, items, start, max_chars=max_chars, base_rate=base_rate)
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool as exc:
-            raise PoolBroken(str(exc)) from exc
-        except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
-            if len(items) == 1:
+        options: dict[str, Any] = {"max_chars": self.settings.max_article_chars, "base_rate": base_rate}
+        if self.pool is not None:
+            began = time.perf_counter()
+            try:
+                return await asyncio.wrap_future(self.pool.submit(score_chunk, items, start, **options))
+            except BrokenProcessPool as exc:
+                raise PoolBroken(str(exc)) from exc
+            except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
+                if len(items) > 1:
+                    parts = await asyncio.gather(
+                        *(self.score_chunk([item], start + i, base_rate) for i, item in enumerate(items))
+                    )
+                    return ChunkResult([o for part in parts for o in part.outcomes], time.perf_counter() - began)
                 logger.warning("a chunk of one item failed in the pool; scoring it in the web worker", exc_info=True)
-                return await asyncio.to_thread(score_chunk, self.scorer, items, start, max_chars=max_chars, base_rate=base_rate)
-        parts = await asyncio.gather(*(self.score_chunk([item], start + i, base_rate) for i, item in enumerate(items)))
-        return ChunkResult([o for part in parts for o in part.outcomes], time.perf_counter() - began)
+        return await asyncio.to_thread(score_chunk, self.scorer, items, start, **options)
 
 
 async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
@@ -116,11 +112,7 @@ _END = object()
 
 
 async def score_chunks(
-    state: ServiceState,
-    blocks: AsyncIterable[Sequence[Any]] | Sequence[Any],
-    *,
-    chunk_size: int | None = None,
-    base_rate: float | None = None,
+    state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, base_rate: float | None = None
 ) -> AsyncIterator[ChunkResult]:
     """Yield ChunkResults in input order for items arriving in `blocks` (or one sequence of items).
 
@@ -129,11 +121,10 @@ async def score_chunks(
     flight; results are yielded as soon as they and every earlier chunk are done. Raises PoolBroken, and
     whatever reading the blocks raises (e.g. ClientDisconnect).
     """
-    if isinstance(blocks, Sequence):
-        size = chunk_size or max(1, min(state.settings.chunk_size, math.ceil(len(blocks) / state.parallelism)))
+    size = state.settings.chunk_size
+    if isinstance(blocks, Sequence):  # all items known: spread them over every scoring process
+        size = max(1, min(size, math.ceil(len(blocks) / state.parallelism)))
         blocks = _blocks_of(blocks)
-    else:
-        size = chunk_size or state.settings.chunk_size
     slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
     queue: asyncio.Queue[Any] = asyncio.Queue()
 

@@ -20,9 +20,7 @@ from misinfo_risk.model.types import MAX_ARTICLE_CHARS
 
 ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
 """The serve command's pid, inherited by web workers and pools: process metrics sum the tree under it.
-(Here, not in service.metrics: the serve command must not import prometheus_client before it has
-set PROMETHEUS_MULTIPROC_DIR, or the single worker it runs in-process records metrics in memory
-that /metrics, reading the directory, never shows.)"""
+Not in service.metrics: serve must not import prometheus_client before setting PROMETHEUS_MULTIPROC_DIR."""
 
 MIN_API_KEY_CHARS = 16
 MiB = 1024 * 1024

@@ -28,9 +28,7 @@ logger = logging.getLogger("misinfo_risk.streaming")
 class Spool:
     """A FIFO of byte blocks: in memory up to `memory_limit` bytes, then in a temporary file, `total_limit` in all.
 
-    Order is kept: once blocks go to the file, later ones follow them there until the reader has
-    drained the file. `put` waits while more than `total_limit` bytes are waiting to be read.
-    """
+    Once blocks go to the file, later ones follow them there until the reader has drained it (order is kept)."""
 
     def __init__(self, memory_limit: int, total_limit: int | None = None) -> None:
         self._limit = memory_limit
@@ -117,11 +115,8 @@ Producer = Callable[[Spool], Awaitable[None]]
 
 
 class SpooledStreamResponse(Response):
-    """A 200 response streamed from a spool filled by `produce` (see the module docstring).
-
-    Unlike Starlette's StreamingResponse it never calls `receive` itself, so `produce` may read
-    the request body while the response is being sent.
-    """
+    """A 200 response streamed from a spool filled by `produce`. Unlike Starlette's StreamingResponse it
+    never calls `receive` itself, so `produce` may read the request body while the response is sent."""
 
     def __init__(
         self,

@@ -116,6 +116,7 @@ def test_ndjson_lines_blank_crlf_malformed_and_unterminated(client: TestClient) 
     assert [line.get("id") for line in lines] == ["a", None, None, "d"]
     assert lines[1]["index"] == 1 and lines[1]["error"]["errors"][0]["field"] == "article"
     assert "not valid JSON" in lines[1]["error"]["detail"]
+    assert "line 1" not in lines[1]["error"]["detail"], "the position is `index` (the 4th line of the body is item 1)"
     assert lines[2]["index"] == 2 and lines[2]["error"]["errors"][0]["reason"] == "type"
 
 

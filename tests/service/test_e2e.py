@@ -44,6 +44,9 @@ def test_every_worker_runs_uvloop(two_workers: ServeProcess) -> None:
     assert len({e["pid"] for e in loaded}) == 2
     assert {e["event_loop"] for e in loaded} == {"misinfo_risk.service.balance.BalancedLoop"}
     assert issubclass(BalancedLoop, uvloop.Loop)
+    # uvicorn hands its shared socket to the loop's create_server(sock=...): fails here if upstream stops doing so
+    balanced = [e for e in two_workers.logs() if e["msg"] == "accepting least-connections first"]
+    assert {e["pid"] for e in balanced} == {e["pid"] for e in loaded}
     assert all(e["pool_processes"] == 1 for e in loaded)
 
 
