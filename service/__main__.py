@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -32,41 +32,31 @@ EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
 APP = "misinfo_risk.service.app:create_app"
 
 
+SERVE_OPTIONS = ("host", "port", "workers", "artifact_path", "model_sha256", "pool_workers", "log_level", "base_rate")
+"""The Settings fields serve takes as options: `--<field-name>` (`--artifact` for artifact_path), help from the field."""
+_FLAGS, _METAVARS = {"artifact_path": "--artifact"}, {"artifact_path": "DIR", "model_sha256": "HEX"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="misinfo-risk serve",
         description="Run the misinfo-risk HTTP API. Every option can also be set as a RISK_* environment variable.",
     )
-    parser.add_argument("--host", help="interface to bind (RISK_HOST, default 127.0.0.1; 0.0.0.0 in a container)")
-    parser.add_argument("--port", help="TCP port (RISK_PORT, default 8000; 0 picks a free port)")
-    parser.add_argument("--workers", help="web workers, uvicorn processes (RISK_WORKERS, default: one per usable CPU)")
-    parser.add_argument(
-        "--artifact",
-        dest="artifact_path",
-        metavar="DIR",
-        help="artifact directory (RISK_ARTIFACT_PATH, default: the shipped model)",
-    )
-    parser.add_argument(
-        "--model-sha256",
-        metavar="HEX",
-        help="the sha256 the artifact must have, from `misinfo-risk model-info` (RISK_MODEL_SHA256; default: not pinned)",
-    )
-    parser.add_argument(
-        "--pool-workers", help="scoring processes in each web worker's pool (RISK_POOL_WORKERS, default: one per CPU; 0: none)"
-    )
-    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="RISK_LOG_LEVEL, default info")
-    parser.add_argument(
-        "--base-rate",
-        help="share of misleading articles among those scored, e.g. 0.05: scores are re-expressed for it by Bayes' rule "
-        "(RISK_BASE_RATE, default: the training share; a request's ?base_rate= overrides it)",
-    )
+    for name in SERVE_OPTIONS:
+        field = Settings.model_fields[name]
+        default = "" if field.default is None or field.default_factory else f", default {field.default}"
+        parser.add_argument(
+            _FLAGS.get(name, "--" + name.replace("_", "-")),
+            dest=name,
+            metavar=_METAVARS.get(name),
+            choices=get_args(field.annotation) if get_origin(field.annotation) is Literal else None,
+            help=f"{field.description} (RISK_{name.upper()}{default})".replace("%", "%%"),
+        )
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment with the given options on top; exports the options as RISK_*.
-
-    Each option's `dest` is the name of its Settings field."""
+    """Settings from the environment with the given options on top; exports the options as RISK_*."""
     overrides = {field: value for field, value in vars(args).items() if value is not None}
     settings = Settings(**overrides)
     for field, value in overrides.items():

@@ -17,9 +17,9 @@ from starlette.responses import Response
 
 from misinfo_risk.ingest.feeds import FeedError, feed_articles
 from misinfo_risk.service import schemas
+from misinfo_risk.service.auth import authorized_state
 from misinfo_risk.service.batching import base_rate_of, batch_body, score_batch
 from misinfo_risk.service.bodies import JSON, read_body, require_media_type
-from misinfo_risk.service.deps import authorized_state
 from misinfo_risk.service.errors import FieldError, Problem
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")

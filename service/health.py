@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from misinfo_risk.service import metrics, schemas
-from misinfo_risk.service.deps import service_state
+from misinfo_risk.service.auth import service_state
 
 router = APIRouter(tags=["operations"])
 

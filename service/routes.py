@@ -1,4 +1,4 @@
-"""Scoring endpoints: POST /v1/score, POST /v1/score/batch, GET /v1/model (API key when configured).
+"""Scoring endpoints: POST /v1/score, POST /v1/score/batch, GET /v1/model, GET /v1/limits (API key when configured).
 
 Handlers read their bodies themselves (size limit before reading, one JSON parse, no
 re-validation) and return results that the scoring processes already serialised; the OpenAPI
@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from misinfo_risk.service import metrics, schemas
+from misinfo_risk.service.auth import SECURITY, authorized_state
 from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, stream_error_line
 from misinfo_risk.service.bodies import (
     JSON,
@@ -28,8 +29,8 @@ from misinfo_risk.service.bodies import (
     require_media_type,
     wants_ndjson,
 )
-from misinfo_risk.service.deps import authorized_state
 from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout, scoring_unavailable
+from misinfo_risk.service.results import Limits
 from misinfo_risk.service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
 from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
@@ -137,3 +138,18 @@ async def model_card(request: Request) -> Response:
     """The model card of the loaded artifact: version, training data hashes, thresholds, evaluation."""
     state = authorized_state(request)
     return Response(state.card_json, media_type=JSON)
+
+
+# misinfo_risk.client reads /v1/limits once and cuts `score_many` into batches and streams that fit.
+@router.get(
+    "/limits",
+    response_model=Limits,
+    summary="The request limits (batch items and bytes, stream items, article length)",
+    openapi_extra={"security": SECURITY},
+    responses=schemas.problem_responses(401),
+)
+async def limits(request: Request) -> Limits:
+    """The RISK_MAX_* settings this service enforces, and the loaded model's version."""
+    state = authorized_state(request)
+    limits = state.settings.model_dump(include=set(Limits.model_fields) - {"model_version"})
+    return Limits(model_version=state.scorer.version, **limits)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.model.types import Article, RiskAssessment
 from misinfo_risk.service.auth import SECURITY, SECURITY_SCHEMES
-from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, TYPE_PREFIX
+from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem
 from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
 
 
@@ -63,16 +63,11 @@ EXAMPLE_FOREIGN_ARTICLE = {
 }
 """Scored by the loaded model when the OpenAPI document is first built, as are the others: results cannot drift."""
 
+_EMPTY_TEXT = FieldError("text", "empty", "must contain non-whitespace characters")
 EXAMPLE_ITEM_ERROR = {
     "index": 1,
     "id": "story-44",
-    "error": {
-        "type": TYPE_PREFIX + "invalid-article",
-        "title": TITLES["invalid-article"],
-        "status": 422,
-        "detail": "text: must contain non-whitespace characters",
-        "errors": [{"field": "text", "reason": "empty", "message": "must contain non-whitespace characters"}],
-    },
+    "error": Problem(422, "invalid-article", "text: " + _EMPTY_TEXT.message, [_EMPTY_TEXT]).body(),
 }
 
 _PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
@@ -94,16 +89,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         kind, detail = _PROBLEM_EXAMPLES[status]
-        example: dict[str, Any] = {
-            "type": TYPE_PREFIX + kind,
-            "title": TITLES[kind],
-            "status": status,
-            "detail": detail,
-            "instance": "/v1/score",
-            "request_id": "0f3c9d2e5b7a4c1e8f6a2b9d4e7c1a3b",
-        }
-        if status == 422:
-            example["errors"] = [{"field": "text", "reason": "empty", "message": "must contain non-whitespace characters"}]
+        errors = [_EMPTY_TEXT] if status == 422 else []
+        example = Problem(status, kind, detail, errors).body(instance="/v1/score", request_id="0f3c9d2e5b7a4c1e8f6a2b9d4e7c1a3b")
         out[status] = {
             "description": TITLES[kind],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": ref("ProblemDetails"), "example": example}},
