@@ -86,7 +86,6 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     loop = "asyncio"  # only where uvloop does not install (Windows)
     if importlib.util.find_spec("uvloop") is not None:
         loop = "misinfo_risk.service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
-    os.environ["RISK_HEADER_TIMEOUT"] = str(settings.header_timeout)  # read by service.protocol in each worker
     return {
         "factory": True,
         "host": settings.host,

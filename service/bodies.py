@@ -15,7 +15,7 @@ import orjson
 from starlette.requests import Request
 
 from misinfo_risk.runtime import Rejected
-from misinfo_risk.service.errors import Problem, content_too_large, malformed_json, unsupported_media_type
+from misinfo_risk.service.errors import FieldError, Problem, content_too_large, unsupported_media_type
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -85,7 +85,8 @@ def decode_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise malformed_json(exc) from exc
+        message = f"is not valid JSON: {exc}"
+        raise Problem(422, "malformed-json", f"The request body {message}", [FieldError("body", "invalid", message)]) from exc
 
 
 class NdjsonLines:

@@ -24,7 +24,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from misinfo_risk.model.errors import InvalidArticle
 from misinfo_risk.runtime import Rejected
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -89,11 +88,10 @@ def problem_response(problem: Problem, request: Request) -> Response:
 # Constructors for the problems shared by several endpoints.
 
 
-def content_too_large(limit: int, what: str = "request body") -> Problem:
+def content_too_large(limit: int) -> Problem:
     # Close the connection: the client may still be sending a body we will not read.
-    return Problem(
-        413, "content-too-large", f"The {what} is larger than the limit of {limit:,} bytes.", headers={"connection": "close"}
-    )
+    detail = f"The request body is larger than the limit of {limit:,} bytes."
+    return Problem(413, "content-too-large", detail, headers={"connection": "close"})
 
 
 class BodyTimeout(Exception):
@@ -120,16 +118,9 @@ def scoring_unavailable() -> Problem:
     return Problem(503, "scoring-unavailable", detail, headers={"retry-after": "1"})
 
 
-def malformed_json(exc: Exception, field_name: str = "body") -> Problem:
-    message = f"is not valid JSON: {exc}"
-    return Problem(
-        422, "malformed-json", f"The request body is not valid JSON: {exc}", [FieldError(field_name, "invalid", message)]
-    )
-
-
-def invalid_article(exc: InvalidArticle | Rejected, field_prefix: str = "") -> Problem:
-    name = field_prefix + exc.field
-    return Problem(422, "invalid-article", f"{name}: {exc.message}", [FieldError(name, exc.reason, exc.message)])
+def invalid_article(rejected: Rejected) -> Problem:
+    error = FieldError(rejected.field, rejected.reason, rejected.message)
+    return Problem(422, "invalid-article", f"{error.field}: {error.message}", [error])
 
 
 def item_error(rejected: Rejected) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from starlette.responses import Response
 from misinfo_risk.ingest.feeds import FeedError, feed_articles
 from misinfo_risk.service import schemas
 from misinfo_risk.service.auth import authorized_state
-from misinfo_risk.service.batching import base_rate_of, batch_body, score_batch
 from misinfo_risk.service.bodies import JSON, read_body, require_media_type
 from misinfo_risk.service.errors import FieldError, Problem
+from misinfo_risk.service.scoring import base_rate_of, batch_body, score_batch
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-HEADER_TIMEOUT_ENV = "RISK_HEADER_TIMEOUT"
-DEFAULT_HEADER_TIMEOUT = 10.0
+from misinfo_risk.service.settings import Settings
 
 
 @functools.cache
 def header_timeout() -> float:
-    """Seconds allowed for a request head (set by `misinfo-risk serve` for its workers)."""
-    return float(os.environ.get(HEADER_TIMEOUT_ENV) or DEFAULT_HEADER_TIMEOUT)
+    """Seconds allowed for a request head: the worker's RISK_HEADER_TIMEOUT setting."""
+    return Settings().header_timeout
 
 
 class HeadTimeoutProtocol(HttpToolsProtocol):

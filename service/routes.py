@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from misinfo_risk.service import metrics, schemas
 from misinfo_risk.service.auth import SECURITY, authorized_state
-from misinfo_risk.service.batching import base_rate_of, batch_body, ndjson_lines, score_batch, stream_error_line
 from misinfo_risk.service.bodies import (
     JSON,
     JSON_TYPES,
@@ -31,7 +30,18 @@ from misinfo_risk.service.bodies import (
 )
 from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout, scoring_unavailable
 from misinfo_risk.service.results import Limits
-from misinfo_risk.service.scoring import ChunkResult, PoolBroken, Scored, ServiceState, score_chunks
+from misinfo_risk.service.scoring import (
+    ChunkResult,
+    PoolBroken,
+    Scored,
+    ServiceState,
+    base_rate_of,
+    batch_body,
+    ndjson_lines,
+    score_batch,
+    score_chunks,
+    stream_error_line,
+)
 from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
 router = APIRouter(prefix="/v1", tags=["scoring"])

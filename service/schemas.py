@@ -64,11 +64,8 @@ EXAMPLE_FOREIGN_ARTICLE = {
 """Scored by the loaded model when the OpenAPI document is first built, as are the others: results cannot drift."""
 
 _EMPTY_TEXT = FieldError("text", "empty", "must contain non-whitespace characters")
-EXAMPLE_ITEM_ERROR = {
-    "index": 1,
-    "id": "story-44",
-    "error": Problem(422, "invalid-article", "text: " + _EMPTY_TEXT.message, [_EMPTY_TEXT]).body(),
-}
+_EMPTY_TEXT_PROBLEM = Problem(422, "invalid-article", "text: " + _EMPTY_TEXT.message, [_EMPTY_TEXT])
+EXAMPLE_ITEM_ERROR = {"index": 1, "id": "story-44", "error": _EMPTY_TEXT_PROBLEM.body()}
 
 _PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
     401: ("unauthorized", "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."),

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO
 
 from starlette.responses import Response
@@ -125,12 +125,11 @@ class SpooledStreamResponse(Response):
         media_type: str,
         memory_limit: int,
         total_limit: int | None = None,
-        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status_code = 200
         self.media_type = media_type
         self.background = None
-        self.init_headers(headers)
+        self.init_headers()
         self._produce = produce
         self._memory_limit = memory_limit
         self._total_limit = total_limit
