@@ -21,6 +21,7 @@ JSON = "application/json"
 NDJSON = "application/x-ndjson"
 JSON_TYPES = (JSON,)
 NDJSON_TYPES = (NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
 
 def _media_type(value: str) -> tuple[str, str | None]:

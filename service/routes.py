@@ -1,12 +1,18 @@
-"""Scoring endpoints: POST /v1/score, POST /v1/score/batch, GET /v1/model, GET /v1/limits (API key when configured).
+"""Scoring endpoints: POST /v1/score, /v1/score/batch and /v1/feeds/score; GET /v1/model and /v1/limits.
 
-Handlers read their bodies themselves (size limit before reading, one JSON parse, no
-re-validation) and return results that the scoring processes already serialised; the OpenAPI
-description of the bodies comes from service/schemas.py.
+Handlers check the API key when keys are configured, read their bodies themselves (size limit before
+reading, one JSON parse, no re-validation) and return results that the scoring processes already
+serialised; the OpenAPI description of the bodies comes from service/schemas.py.
+
+A feed is the RSS or Atom document itself, sent as the body (the service never fetches URLs). It is
+checked for XML attacks (entity declarations, external entities) and parsed by `ingest`, the same reader
+`misinfo-risk batch` uses; each entry becomes an article (title, text with HTML stripped, link, id,
+published date, the feed's title as source), and the response has the batch endpoint's shape.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,9 +21,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from misinfo_risk.ingest.feeds import FeedError, feed_articles
 from misinfo_risk.service import metrics, schemas
 from misinfo_risk.service.auth import SECURITY, authorized_state
 from misinfo_risk.service.bodies import (
+    FEED_TYPES,
     JSON,
     JSON_TYPES,
     NDJSON,
@@ -163,3 +171,23 @@ async def limits(request: Request) -> Limits:
     state = authorized_state(request)
     limits = state.settings.model_dump(include=set(Limits.model_fields) - {"model_version"})
     return Limits(model_version=state.scorer.version, **limits)
+
+
+@router.post("/feeds/score", response_model=None, **schemas.FEED_DOCS)
+async def score_feed(request: Request) -> Response:
+    """Score every entry of the RSS 0.9x/1.0/2.0 or Atom document in the body, in feed order."""
+    state = authorized_state(request)
+    require_media_type(request, FEED_TYPES, shown=FEED_TYPES[:3], any_charset=True)  # XML declares its own encoding
+    settings = state.settings
+    base_rate = base_rate_of(request, state)
+    body = await read_body(request, settings.max_batch_body_bytes)
+    try:
+        # feedparser is CPU-bound: keep the event loop free for other requests
+        items = await asyncio.to_thread(feed_articles, body, max_bytes=settings.max_batch_body_bytes)
+    except FeedError as exc:
+        error = FieldError("body", "invalid", str(exc))
+        raise Problem(422, "invalid-request", f"The feed in the body cannot be read: {exc}", [error]) from exc
+    if len(items) > settings.max_batch_items:
+        raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
+    outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
+    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.model.types import Article, RiskAssessment
 from misinfo_risk.service.auth import SECURITY, SECURITY_SCHEMES
+from misinfo_risk.service.bodies import FEED_TYPES
 from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem
 from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
 
@@ -155,6 +156,25 @@ BATCH_DOCS = scoring_docs(
         "application/x-ndjson": {"schema": {"type": "string", "description": "One RiskAssessment or ItemError per line."}},
     },
 )
+
+_EXAMPLE_RSS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Example Gazette</title>'
+    "<link>https://gazette.example/</link><description>News</description>\n"
+    "<item><title>Council approves budget</title><link>https://gazette.example/budget</link>"
+    "<description>&lt;p&gt;The city council voted 7-2 on Tuesday to approve the budget.&lt;/p&gt;</description></item>\n"
+    "<item><title>SHOCKING: what they hide</title><link>https://gazette.example/shock</link>"
+    "<description>Insiders say the cure WORKS. Share this before it gets deleted!!!</description></item>\n"
+    "</channel></rss>\n"
+)
+
+FEED_DOCS = scoring_docs(
+    "Score every entry of an RSS or Atom feed",
+    {t: {"schema": {"type": "string", "format": "xml"}, "example": _EXAMPLE_RSS} for t in FEED_TYPES},
+    "One result per entry, in feed order: an assessment (its `id` is the entry's id or link), "
+    "or an error object in the place of an entry that cannot be scored (e.g. no text).",
+    {"application/json": {"schema": ref("BatchResult")}},
+)
+
 
 MODEL_DOCS: dict[str, Any] = {
     "summary": "The loaded model's card",
