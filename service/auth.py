@@ -1,13 +1,9 @@
-"""Optional API keys for everything under /v1 (health, readiness, metrics and docs stay open).
+"""Optional API keys for everything under /v1 (docs/service.md, "API keys"): a missing or wrong key is a 401.
 
-Keys come from `RISK_API_KEYS` (comma-separated). A client sends one as
-`Authorization: Bearer <key>` or `X-API-Key: <key>`. Keys are compared as SHA-256 digests with
-`hmac.compare_digest`, against every configured key, so the time taken does not depend on how
-much of a key matched or on which key it was. A missing or wrong key is a 401 problem with
-`WWW-Authenticate: Bearer`.
-
-Handlers get the worker's `ServiceState` by plain calls, not FastAPI dependencies (whose resolution cost
-more per request than all the rest of the HTTP handling together: ~50 us measured with four of them):
+Keys are compared as SHA-256 digests with `hmac.compare_digest`, against every configured key, so the time
+taken depends neither on how much of a key matched nor on which key it was. Handlers get the worker's
+`ServiceState` by plain calls, not FastAPI dependencies (whose resolution cost more per request than all
+the rest of the HTTP handling together: ~50 us measured with four of them):
 
     >>> @router.post("/v1/thing", openapi_extra={"security": SECURITY})
     ... async def thing(request: Request) -> Response:

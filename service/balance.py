@@ -1,12 +1,9 @@
 """Least-connections accepting across the web workers of `misinfo-risk serve --workers N` (N > 1).
 
-Left alone, the worker that wakes first takes every pending connection (uvloop drains the accept queue):
-2 keep-alive connections landed on one worker in 5 to 17 tries of 30, and with SO_REUSEPORT in half of them
-(docs/runtime.md). Here each worker publishes how many connections it holds on a shared
-board (an mmap'd file, one slot per worker) and leaves a new connection in the kernel's queue while a
-live sibling holds fewer, looking again every RECHECK seconds; after MAX_DEFER it takes it anyway, so a
-busy sibling never delays a client longer than that. After close() (SIGTERM) new connections are reset
-at once instead of waiting in the shared queue for the whole drain.
+Why, and measured: docs/runtime.md ("Spreading connections over web workers"). Each worker publishes how
+many connections it holds on a shared board (an mmap'd file, one slot per worker) and leaves a new connection
+in the kernel's queue while a live sibling holds fewer, looking again every RECHECK seconds; after MAX_DEFER
+it takes it anyway. After close() (SIGTERM) new connections are reset at once.
 
 Everything else (HTTP, keep-alive, shutdown) is uvicorn's: serve passes
 `loop="misinfo_risk.service.balance:BalancedLoop"` and sets BOARD_ENV; uvicorn then calls the loop's public

@@ -6,10 +6,9 @@ Raise a `Problem` anywhere in a request and the installed handler renders it:
     HTTP/1.1 413  content-type: application/problem+json
     {"type": "urn:misinfo-risk:problem:content-too-large", "title": "Content too large", "status": 413, ...}
 
-Every problem carries a stable `type` (a URN, listed in docs/service.md), a fixed `title`, a
-human `detail`, the `instance` (request path) and the `request_id`; validation problems add
-`errors: [{"field", "reason", "message"}]`. Batch items that fail get the same object under
-`error` (see `item_error`).
+The members (a stable `type` URN, a fixed `title`, `detail`, `instance`, `request_id`, and `errors` for
+validation problems) and every type are listed in docs/service.md ("Errors"). Batch items that fail get the
+same object under `error` (see `item_error`).
 """
 
 from __future__ import annotations

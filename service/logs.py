@@ -1,12 +1,7 @@
 """Structured logs: one JSON object per line, for uvicorn's own logs and the access log.
 
-The access log (logger `misinfo_risk.access`, stdout) has one line per request with the
-request id, method, route, path, status, duration and sizes, and never any article text,
-query string or header other than the user agent:
-
-    {"ts": "2026-11-27T10:00:00.123Z", "level": "info", "logger": "misinfo_risk.access", "msg": "request",
-     "request_id": "3f2a...", "method": "POST", "route": "/v1/score", "path": "/v1/score", "status": 200,
-     "duration_ms": 1.27, "request_bytes": 5120, "response_bytes": 2210, "client": "127.0.0.1", "pid": 4242}
+The access log (logger `misinfo_risk.access`, stdout) has one line per request and never any article text,
+query string or header other than the user agent; docs/service.md ("Logs and request ids") shows a line.
 """
 
 from __future__ import annotations

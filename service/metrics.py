@@ -10,7 +10,6 @@ merges every worker's files (`exposition`). Tests run without it and read the de
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -184,18 +183,12 @@ def multiprocess_dir() -> Path | None:
     return Path(value) if value else None
 
 
-_LIVE_FILE = re.compile(r"gauge_live(?:sum|all)_(\d+)\.db")
-
-
-def sweep_dead_processes(directory: Path) -> list[int]:
+def sweep_dead_processes(directory: Path) -> None:
     """Mark workers that died without shutting down (crash, SIGKILL) as dead, so live gauges drop them."""
-    dead = []
-    for path in directory.glob("gauge_live*_*.db"):
-        match = _LIVE_FILE.fullmatch(path.name)
-        if match and not psutil.pid_exists(pid := int(match.group(1))):
-            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-            dead.append(pid)
-    return dead
+    for path in directory.glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
 def mark_this_process_dead() -> None:

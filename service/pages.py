@@ -1,14 +1,11 @@
-"""The review page at `/` and the API docs at `/docs` and `/redoc`, all from local files (no API key).
+"""The review page at `/` and the API docs at `/docs` and `/redoc`, all from local files (docs/service.md, "The review page").
 
     app = FastAPI(..., docs_url=None, redoc_url=None)    # FastAPI's own docs pages load a CDN
     pages.install(app)
 
-The page is plain HTML (templates in service/ui/), CSS and JavaScript (service/ui/static/,
-served under /ui/); Swagger UI and ReDoc come from the pinned `fastapi-offline` package, served
-under /ui/vendor/. Nothing is loaded from another origin. The page and its files need no API key; its calls to /v1 send the
-key the user entered (kept in the tab's sessionStorage). Every HTML page gets a
-Content-Security-Policy: the review page allows no inline script or style at all; the docs
-pages allow inline style only (ReDoc writes its own <style> elements).
+Templates are in service/ui/, CSS and JavaScript in service/ui/static/ (served under /ui/); Swagger UI and
+ReDoc come from the pinned `fastapi-offline` package (under /ui/vendor/). Nothing needs an API key but the
+page's calls to /v1.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-DOCS_CSP = (
+DOCS_CSP = (  # inline style: ReDoc writes its own <style> elements
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"

@@ -1,12 +1,8 @@
-"""uvicorn's httptools protocol plus a request-head timeout (uvicorn has none of its own).
+"""uvicorn's httptools protocol plus a request-head timeout (uvicorn has none of its own; docs/service.md, "Slow clients").
 
-uvicorn closes an idle keep-alive connection after `timeout_keep_alive`, but not a connection that sends
-nothing after connecting, nor one that trickles its request head: both would hold a connection (and, by
-the hundred, every file descriptor) for ever. `HeadTimeoutProtocol` closes a connection whose request
-head is not complete `RISK_HEADER_TIMEOUT` seconds (default 10) after the connection was made or the
-head's first byte arrived. A slow *body* is the request middleware's job (`RISK_BODY_TIMEOUT`), where it
-counts only while the app waits for body bytes (not while the server itself holds reading back).
-
+Without it a connection that sends nothing, or trickles its request head, is held for ever (and, by the
+hundred, every file descriptor). A slow *body* is the request middleware's job (`RISK_BODY_TIMEOUT`), where
+it counts only while the app waits for body bytes (not while the server itself holds reading back).
 It overrides asyncio's and httptools' callbacks of a uvicorn class; tests/service/test_untrusted_e2e.py
 checks the behaviour on a real server, so an upstream change fails there.
 """
