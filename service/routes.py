@@ -36,11 +36,10 @@ from misinfo_risk.service.bodies import (
     require_media_type,
     wants_ndjson,
 )
-from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout, scoring_unavailable
+from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
 from misinfo_risk.service.results import Limits
 from misinfo_risk.service.scoring import (
     ChunkResult,
-    PoolBroken,
     Scored,
     ServiceState,
     base_rate_of,
@@ -128,8 +127,8 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
                 await spool.put(ndjson_lines(result.outcomes))
-        except PoolBroken:
-            problem = scoring_unavailable()
+        except Problem as exc:  # a scoring process died (503)
+            problem = exc
         except ClientDisconnect:
             raise
         except BodyTimeout as exc:

@@ -33,10 +33,6 @@ logger = logging.getLogger("misinfo_risk.scoring")
 IN_FLIGHT_PER_PROCESS = 2  # one chunk being scored, one waiting: processes never idle, memory bounded
 
 
-class PoolBroken(Exception):
-    """A scoring process died while working on this request's chunk (retryable: the pool is rebuilt)."""
-
-
 @dataclass
 class ServiceState:
     """The loaded model and its pool (one per web worker); built by the app's lifespan."""
@@ -88,7 +84,7 @@ class ServiceState:
         return score_chunk(self.scorer, [item], max_chars=self.settings.max_article_chars, base_rate=base_rate)
 
     async def score_chunk(self, items: Sequence[Any], start: int = 0, base_rate: float | None = None) -> ChunkResult:
-        """Score a chunk on the pool (in a thread without one); outcomes in order. Raises PoolBroken.
+        """Score a chunk on the pool (in a thread without one); outcomes in order; a 503 problem if a process died.
 
         A chunk that fails as a whole in the pool for any other reason (e.g. an item too deeply nested for
         pickle to send it to a process) is scored again item by item; an item that fails alone is scored
@@ -100,7 +96,7 @@ class ServiceState:
             try:
                 return await asyncio.wrap_future(self.pool.submit(score_chunk, items, start, **options))
             except BrokenProcessPool as exc:
-                raise PoolBroken(str(exc)) from exc
+                raise scoring_unavailable() from exc  # retryable: the next chunk starts a new pool
             except Exception:  # noqa: BLE001 - the chunk failed as a whole: find the item at fault
                 if len(items) > 1:
                     parts = await asyncio.gather(
@@ -125,8 +121,8 @@ async def score_chunks(
 
     A feeder task reads blocks and submits chunks (never merging blocks, so items that arrived are scored
     without waiting for more input), with at most IN_FLIGHT_PER_PROCESS chunks per scoring process in
-    flight; results are yielded as soon as they and every earlier chunk are done. Raises PoolBroken, and
-    whatever reading the blocks raises (e.g. ClientDisconnect).
+    flight; results are yielded as soon as they and every earlier chunk are done. Raises the 503 problem of a
+    dead scoring process, and whatever reading the blocks raises (e.g. ClientDisconnect).
     """
     size = state.settings.chunk_size
     if isinstance(blocks, Sequence):  # all items known: spread them over every scoring process
@@ -201,12 +197,9 @@ async def score_batch(
     A 503 problem if a scoring process died meanwhile."""
     metrics.record_batch_size(endpoint, len(items))
     outcomes: list[Outcome] = []
-    try:
-        async for result in score_chunks(state, items, base_rate=base_rate):
-            metrics.record_outcomes(endpoint, result)
-            outcomes.extend(result.outcomes)
-    except PoolBroken as exc:
-        raise scoring_unavailable() from exc
+    async for result in score_chunks(state, items, base_rate=base_rate):
+        metrics.record_outcomes(endpoint, result)
+        outcomes.extend(result.outcomes)
     return outcomes
 
 
@@ -240,4 +233,4 @@ def stream_error_line(index: int, problem: Problem) -> bytes:
     return orjson.dumps({"index": index, "id": None, "error": problem.body()}) + b"\n"
 
 
-__all__ = ["ChunkResult", "PoolBroken", "Rejected", "Scored", "ServiceState", "score_chunks"]
+__all__ = ["ChunkResult", "Rejected", "Scored", "ServiceState", "score_chunks"]
