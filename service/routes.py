@@ -144,10 +144,8 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
         if problem is not None:
             spool.put_nowait(stream_error_line(count, problem))
 
-    settings = state.settings
-    return SpooledStreamResponse(
-        produce, media_type=NDJSON, memory_limit=settings.stream_memory_bytes, total_limit=settings.stream_buffer_bytes
-    )
+    spool = Spool(state.settings.stream_memory_bytes, state.settings.stream_buffer_bytes)
+    return SpooledStreamResponse(produce, spool, media_type=NDJSON)
 
 
 @router.get("/model", **schemas.MODEL_DOCS)

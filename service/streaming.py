@@ -1,6 +1,6 @@
 """Streaming responses whose server memory stays flat whatever the client does.
 
-`SpooledStreamResponse(produce)` runs `produce(spool)` in its own task and sends whatever it puts in
+`SpooledStreamResponse(produce, spool)` runs `produce(spool)` in its own task and sends whatever it puts in
 the spool as the response body. Producing (reading the request, scoring) is not blocked by a client
 that does not read while it is still uploading (most HTTP clients send the whole body before reading
 the response): results wait in the `Spool`, in memory up to a limit and in a temporary file beyond
@@ -118,24 +118,15 @@ class SpooledStreamResponse(Response):
     """A 200 response streamed from a spool filled by `produce`. Unlike Starlette's StreamingResponse it
     never calls `receive` itself, so `produce` may read the request body while the response is sent."""
 
-    def __init__(
-        self,
-        produce: Producer,
-        *,
-        media_type: str,
-        memory_limit: int,
-        total_limit: int | None = None,
-    ) -> None:
+    def __init__(self, produce: Producer, spool: Spool, *, media_type: str) -> None:
         self.status_code = 200
         self.media_type = media_type
         self.background = None
         self.init_headers()
-        self._produce = produce
-        self._memory_limit = memory_limit
-        self._total_limit = total_limit
+        self._produce, self._spool = produce, spool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        spool = Spool(self._memory_limit, self._total_limit)
+        spool = self._spool
 
         async def run() -> None:
             try:
