@@ -106,23 +106,19 @@ class NdjsonLines:
         self.overflowed = False
 
     async def __aiter__(self) -> AsyncIterator[list[Any]]:
-        partial = bytearray()
+        partial = bytearray()  # the start of a line whose end has not arrived
         skipping = False  # inside an over-long line: drop bytes until its newline
         async for data in self._request.stream():
             items: list[Any] = []
-            start = 0
-            while (newline := data.find(b"\n", start)) >= 0:
-                if skipping:
-                    skipping = False
-                elif partial:
-                    partial += data[start:newline]
+            *ends, rest = data.split(b"\n")
+            for end in ends:
+                if not skipping:
+                    partial += end
                     self._push(bytes(partial), items)
-                    partial.clear()
-                else:
-                    self._push(data[start:newline], items)
-                start = newline + 1
-            if start < len(data) and not skipping:
-                partial += data[start:]
+                partial.clear()
+                skipping = False
+            if not skipping:
+                partial += rest
                 if len(partial) > self._max_line:
                     partial.clear()
                     skipping = True
