@@ -10,14 +10,19 @@ import pytest
 
 from misinfo_risk.cli import main as cli_main
 from misinfo_risk.service.__main__ import build_parser, main, prepare_metrics_dir, settings_from, uvicorn_options
-from misinfo_risk.service.settings import Settings
+from misinfo_risk.service.settings import ROOT_ENV, Settings
 
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for key in list(os.environ):
-        if key.startswith("RISK_") or key == "PROMETHEUS_MULTIPROC_DIR":
+        if key.startswith("RISK_"):
             monkeypatch.delenv(key)
+    # `serve` writes these two into os.environ itself (for its workers): recorded here first, so that the
+    # test's end restores them to what they were, unset included, and no later test inherits them
+    for key in ("PROMETHEUS_MULTIPROC_DIR", ROOT_ENV):
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
     return monkeypatch
 
 
