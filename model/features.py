@@ -143,9 +143,8 @@ class TermFeatures(TransformerMixin, BaseEstimator):
         """`transform` for documents whose known terms the caller has counted itself (see `_rows`): the same matrix.
 
         The scorer counts the terms from the word ids it also needs for sentence contributions, without
-        building a string per word pair.
+        building a string per word pair. For a fitted transformer only (the scorer checks once, at load).
         """
-        check_is_fitted(self, "vocabulary_")
         return self._normalised(self._rows(idx, counts, indptr))
 
     def _normalised(self, rows: _Rows) -> sp.csr_matrix:
@@ -227,6 +226,11 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[ArticleLike]) -> np.ndarray:
         check_is_fitted(self, "heuristics_")
+        return self.values(X)
+
+    def values(self, X: Sequence[ArticleLike]) -> np.ndarray:
+        """`transform` without scikit-learn's fitted check and output wrapping, which for one article cost
+        more than the arithmetic. For a fitted transformer only (the scorer checks once, at load)."""
         if len(X) == 0:
             return np.zeros((0, len(self.heuristics_)))
         skip = getattr(self, "skip_dateline", False)  # artifacts pickled before the option have none

@@ -50,6 +50,7 @@ class Cue:
     low: bool = True
     at_start: bool = False  # the pattern is tried at the start of the section only
     after: str = ""  # a match must start the section or follow one of these characters and a space
+    needles: tuple[str, ...] = ()  # every match contains one of these: a section without any is not searched
 
 
 def _phrase_cue(name: str, genre: GenreLabel, templates: list[str], sections: tuple[str, ...] = ("title", "text")) -> Cue:
@@ -65,8 +66,11 @@ def _regex_cue(
     low: bool = True,
     at_start: bool = False,
     after: str = "",
+    needles: tuple[str, ...] = (),
 ) -> Cue:
-    return Cue(name, genre, pattern=re.compile(pattern), sections=sections, low=low, at_start=at_start, after=after)
+    return Cue(
+        name, genre, pattern=re.compile(pattern), sections=sections, low=low, at_start=at_start, after=after, needles=needles
+    )
 
 
 CUES: tuple[Cue, ...] = (
@@ -97,8 +101,15 @@ CUES: tuple[Cue, ...] = (
         ("text",),
         low=False,
         after='.!?"',
+        needles=("About ",),
     ),
-    _regex_cue("party_state_tag", "press_release", r"\((?:R|D|I)-[A-Z][A-Za-z.]{1,5}(?:-?\d{1,2})?\)", low=False),
+    _regex_cue(
+        "party_state_tag",
+        "press_release",
+        r"\((?:R|D|I)-[A-Z][A-Za-z.]{1,5}(?:-?\d{1,2})?\)",
+        low=False,
+        needles=("(R-", "(D-", "(I-"),
+    ),
     _regex_cue(
         "opinion_header",
         "opinion",
@@ -171,7 +182,10 @@ def _cue_hits(doc: Doc, cue: Cue) -> list[Hit]:
         return doc.phrases(cue.phrase_key, sections=cue.sections)  # type: ignore[arg-type]  # "title"/"text" literals
     assert cue.pattern is not None
     if not cue.at_start:
-        hits = regex_hits(doc, cue.pattern, cue.sections, low=cue.low)  # type: ignore[arg-type]
+        sections = cue.sections
+        if cue.needles:  # str.find is memchr-fast; the regex engine steps through every character
+            sections = tuple(s for s in sections if _contains_any(doc, s, cue.needles, cue.low))
+        hits = regex_hits(doc, cue.pattern, sections, low=cue.low)  # type: ignore[arg-type]
         if cue.after:
             hits = [h for h in hits if h.start < 2 or doc.section(h.section).norm[h.start - 2] in cue.after]
         return hits
@@ -182,6 +196,11 @@ def _cue_hits(doc: Doc, cue: Cue) -> list[Hit]:
         if m:
             out.append(Hit(name, m.start(), m.end()))  # type: ignore[arg-type]
     return out
+
+
+def _contains_any(doc: Doc, section: str, needles: tuple[str, ...], low: bool) -> bool:
+    text = doc.section(section).low if low else doc.section(section).norm  # type: ignore[arg-type]
+    return any(needle in text for needle in needles)
 
 
 class GenreCueFeatures(TransformerMixin, BaseEstimator):
@@ -196,6 +215,10 @@ class GenreCueFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[Article | Doc]) -> np.ndarray:
         check_is_fitted(self, "cues_")
+        return self.values(X)
+
+    def values(self, X: Sequence[Article | Doc]) -> np.ndarray:
+        """`transform` without scikit-learn's fitted check and output wrapping (for a fitted transformer only)."""
         rows = [self._row(as_doc(x)) for x in X]
         return np.asarray(rows, dtype=float).reshape(len(rows), len(self.cues_) + 3)
 
@@ -248,8 +271,11 @@ class GenreReader:
             classifier = pipeline.named_steps["classifier"]
             n_terms = len(self._terms.vocabulary_)
             coef = np.asarray(classifier.coef_)
+            check_is_fitted(self._cues, "cues_")  # once here: scoring calls `values`, which does not check
         except (KeyError, AttributeError, TypeError) as exc:
             raise ArtifactError(f"genre artifact {version} does not have the expected steps: {exc}") from exc
+        if not isinstance(self._cues, GenreCueFeatures):
+            raise ArtifactError(f"genre artifact {version} has unexpected cue features: {type(self._cues).__name__}")
         self._term_weights = np.ascontiguousarray(coef[:, :n_terms].T)  # (n_terms, n_classes)
         self._cue_weights = np.ascontiguousarray(coef[:, n_terms:].T)
         self._intercept = np.asarray(classifier.intercept_)
@@ -274,7 +300,7 @@ class GenreReader:
         if term_x is None:
             term_x = self._terms.transform(docs)
         logits = np.asarray(term_x @ self._term_weights)
-        cues = self._cues.transform(docs)
+        cues = self._cues.values(docs)
         # summed term by term, not by BLAS: one article must get the same numbers alone as in a batch
         logits += (cues[:, :, None] * self._cue_weights[None, :, :]).sum(axis=1) + self._intercept
         logits -= logits.max(axis=1, keepdims=True)

@@ -187,7 +187,7 @@ class Scorer:
         ready = [docs[i] for i in todo]
         located = [self._body_terms.locate(doc.tokens, doc.dateline_tokens if self._skip_dateline else 0) for doc in ready]
         term_x = self._term_matrix(ready, located)
-        signal_x = self._signals.transform(ready)
+        signal_x = self._signals.values(ready)
         signal_parts = (signal_x - self._signals.baseline_) * self._signal_weights
         # a row sum, not `signal_x @ weights`: BLAS gemv sums in another order for 1 row than for 25
         # (seen on AVX-512), and a batch must give exactly the scores of one-by-one scoring
