@@ -50,7 +50,6 @@ class Cue:
     low: bool = True
     at_start: bool = False  # the pattern is tried at the start of the section only
     after: str = ""  # a match must start the section or follow one of these characters and a space
-    needles: tuple[str, ...] = ()  # every match contains one of these: a section without any is not searched
 
 
 def _phrase_cue(name: str, genre: GenreLabel, templates: list[str], sections: tuple[str, ...] = ("title", "text")) -> Cue:
@@ -66,11 +65,8 @@ def _regex_cue(
     low: bool = True,
     at_start: bool = False,
     after: str = "",
-    needles: tuple[str, ...] = (),
 ) -> Cue:
-    return Cue(
-        name, genre, pattern=re.compile(pattern), sections=sections, low=low, at_start=at_start, after=after, needles=needles
-    )
+    return Cue(name, genre, pattern=re.compile(pattern), sections=sections, low=low, at_start=at_start, after=after)
 
 
 CUES: tuple[Cue, ...] = (
@@ -101,15 +97,8 @@ CUES: tuple[Cue, ...] = (
         ("text",),
         low=False,
         after='.!?"',
-        needles=("About ",),
     ),
-    _regex_cue(
-        "party_state_tag",
-        "press_release",
-        r"\((?:R|D|I)-[A-Z][A-Za-z.]{1,5}(?:-?\d{1,2})?\)",
-        low=False,
-        needles=("(R-", "(D-", "(I-"),
-    ),
+    _regex_cue("party_state_tag", "press_release", r"\((?:R|D|I)-[A-Z][A-Za-z.]{1,5}(?:-?\d{1,2})?\)", low=False),
     _regex_cue(
         "opinion_header",
         "opinion",
@@ -182,10 +171,7 @@ def _cue_hits(doc: Doc, cue: Cue) -> list[Hit]:
         return doc.phrases(cue.phrase_key, sections=cue.sections)  # type: ignore[arg-type]  # "title"/"text" literals
     assert cue.pattern is not None
     if not cue.at_start:
-        sections = cue.sections
-        if cue.needles:  # str.find is memchr-fast; the regex engine steps through every character
-            sections = tuple(s for s in sections if _contains_any(doc, s, cue.needles, cue.low))
-        hits = regex_hits(doc, cue.pattern, sections, low=cue.low)  # type: ignore[arg-type]
+        hits = regex_hits(doc, cue.pattern, cue.sections, low=cue.low)  # type: ignore[arg-type]
         if cue.after:
             hits = [h for h in hits if h.start < 2 or doc.section(h.section).norm[h.start - 2] in cue.after]
         return hits
@@ -196,11 +182,6 @@ def _cue_hits(doc: Doc, cue: Cue) -> list[Hit]:
         if m:
             out.append(Hit(name, m.start(), m.end()))  # type: ignore[arg-type]
     return out
-
-
-def _contains_any(doc: Doc, section: str, needles: tuple[str, ...], low: bool) -> bool:
-    text = doc.section(section).low if low else doc.section(section).norm  # type: ignore[arg-type]
-    return any(needle in text for needle in needles)
 
 
 class GenreCueFeatures(TransformerMixin, BaseEstimator):

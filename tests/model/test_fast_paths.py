@@ -1,9 +1,8 @@
 """The scorer's faster routes (issues 10 and 11, speed) give exactly what the straightforward ones give.
 
-The scorer counts its terms from the word ids it also uses for sentence contributions, calls its feature
-transformers without scikit-learn's per-call checks, and searches a genre regex cue only where its literal
-occurs. Each is compared here with the plain route (the pipeline's own `transform` and `predict_proba`, the
-regex over the whole text) on the tests' own articles, with the shipped models and with the tiny one.
+The scorer counts its terms from the word ids it also uses for sentence contributions, and calls its feature
+transformers without scikit-learn's per-call checks. Each is compared here with the plain route (the pipeline's
+own `transform` and `predict_proba`) on the tests' own articles, with the shipped models and with the tiny one.
 """
 
 from __future__ import annotations
@@ -14,10 +13,7 @@ import numpy as np
 import pytest
 
 from misinfo_risk.model.document import Doc
-from misinfo_risk.model.genre import CUES, cue_hits
-from misinfo_risk.model.heuristics._util import regex_hits
 from misinfo_risk.model.scorer import Scorer, load_scorer
-from misinfo_risk.model.types import Article
 from tests.conftest import make_article
 
 BODY = (
@@ -85,21 +81,3 @@ def test_genre_is_the_genre_pipelines_probability(shipped: Scorer) -> None:
         if result.genre.confidence < 1.0:  # not a self-labelled text ("Opinion |", "/PRNewswire/")
             assert result.genre.label == classes[int(np.argmax(row))]
             assert result.genre.confidence == round(float(row.max()), 4)
-
-
-def test_regex_cues_find_what_the_regex_finds_everywhere() -> None:
-    cues = [c for c in CUES if c.pattern is not None and not c.at_start]
-    assert all(c.needles for c in cues)
-    texts = [*ARTICLES, Article(title="About Acme: (R-Ohio)", text="about acme: (r-ohio) About  Acme:")]
-    found = 0
-    for article in texts:
-        doc = Doc(article)
-        hits = cue_hits(doc)
-        for cue in cues:
-            assert cue.pattern is not None
-            expected = regex_hits(doc, cue.pattern, cue.sections, low=cue.low)  # type: ignore[arg-type]
-            if cue.after:
-                expected = [h for h in expected if h.start < 2 or doc.section(h.section).norm[h.start - 2] in cue.after]
-            assert hits[cue.name] == expected
-            found += len(expected)
-    assert found >= 4  # the samples do contain these cues
