@@ -61,13 +61,11 @@ class Scorer:
 
         base_log_odds + sum(s.contribution for s in result.sentences) == logit(result.score_calibrated)
 
-    up to floating-point rounding (~1e-12). Cost per ~5 KB article (~38 sentences), far above the
-    0.1 ms it was meant to stay under: `python -m bench.side_by_side` against the commit before
-    (2-CPU VM, quiet, 5 rounds) puts `score` p50 at 2.34 ms instead of 1.86 (+0.48 ms) and
-    `score_many` at 506 articles/s instead of 690; callgrind counts 1.9 million instructions on top of
-    10.2 million. `_sentences` alone takes ~0.32 ms: finding the sentences and their tokens ~0.07,
-    a dictionary lookup per token ~0.04, some twenty small numpy operations ~0.1, mapping the spans
-    back ~0.015, the signal hits and result rows the rest; pydantic builds the objects in ~0.03 ms.
+    up to floating-point rounding (~1e-12). They cost little on top of scoring: the word of each token and
+    the pair it starts are looked up once (`_BodyTerms.locate`), and the same lookup counts the terms of the
+    risk model's matrix (`_term_matrix`, exactly `TermFeatures.transform`), so the text is not counted twice;
+    finding the sentences is a byte-class pass (`sentences.split_sentences`). BENCHMARKS.md, "Scorer speed,
+    side by side (issues 10 and 11)", has the instruction counts and timings.
 
     **Base rate.** The score is calibrated at the share of misleading articles in the training data
     (`card.prevalence`). `score(article, base_rate=p)` re-expresses it for a stream with another share
