@@ -30,10 +30,13 @@ TOLERANCE = 1e-9
 
 _CHILD = r"""
 import json, sys
-try:  # a tree from before the misinfo_risk namespace (issue 12) has top-level packages
+import os
+# the tree is the working directory: a tree from before the misinfo_risk namespace (issue 12) has top-level
+# packages (importing misinfo_risk there would find the installed checkout's code instead)
+if os.path.isdir("misinfo_risk/model"):
     from misinfo_risk.model.scorer import load_scorer
     from misinfo_risk.model.types import Article
-except ImportError:
+else:
     from model.scorer import load_scorer
     from model.types import Article
 articles = [Article(**json.loads(line)) for line in open(sys.argv[1], encoding="utf-8")]
