@@ -208,15 +208,13 @@ class Scorer:
 
     def _term_matrix(self, docs: Sequence[Doc], located: Sequence[_Located]) -> Any:
         """The risk model's term matrix: exactly `self._terms.transform(docs)`, counted from the located terms."""
-        n_terms = self._body_terms.n_terms
         title_terms = self._terms.title_terms
         indices: list[np.ndarray] = []
         counts: list[np.ndarray] = []
         indptr = [0]
-        for doc, (_, count) in zip(docs, located, strict=True):
-            body = np.flatnonzero(count[:n_terms])
+        for doc, (_, body, count) in zip(docs, located, strict=True):
             indices.append(body)
-            counts.append(count[body])
+            counts.append(count)
             size = indptr[-1] + len(body)
             if title_terms and doc.article.title:
                 titled = [(self._title_terms.get(word), n) for word, n in Counter(doc.title_tokens).items()]
@@ -395,7 +393,9 @@ class _BodyTerms:
         pairs = self.pair_terms[at]
         pairs[self.pair_keys[at] != keys] = self.n_terms
         at_token = np.concatenate((self.unigram[ids], pairs))  # the word at each token, then the pair it starts
-        return _Located(at_token, np.bincount(at_token, minlength=self.n_terms + 1))
+        counts = np.bincount(at_token, minlength=self.n_terms + 1)
+        terms = np.flatnonzero(counts[: self.n_terms])
+        return _Located(at_token, terms, counts[terms])
 
     def shares(self, located: _Located, n: int, body_idx: np.ndarray, body_parts: np.ndarray) -> np.ndarray:
         """Each of the `n` tokens' share of the contributions of its word and of the pair it starts.
@@ -405,7 +405,7 @@ class _BodyTerms:
         """
         share = np.empty(self.n_terms + 1)  # only the article's terms and the last slot ("no term") are read
         share[self.n_terms] = 0.0
-        share[body_idx] = body_parts / located.counts[body_idx]
+        share[body_idx] = body_parts / located.counts  # body_idx is located.terms: the row's body terms, sorted
         out = share[located.at_token]
         head: np.ndarray = out[:n]
         head[:-1] += out[n:]
@@ -415,9 +415,11 @@ class _BodyTerms:
 class _Located(NamedTuple):
     """One text's body terms, found by `_BodyTerms.locate`: for its n tokens, `at_token` holds the term index
     of each token's word (n_terms: none) and then of the word pair each token starts (n - 1 of them);
-    `counts` is how often each term index occurs (n_terms + 1 entries)."""
+    `terms` are the term indices that occur (sorted) and `counts` how often each of them does. Only these
+    small arrays are kept per article of a batch, not a count for every term of the vocabulary."""
 
     at_token: np.ndarray
+    terms: np.ndarray
     counts: np.ndarray
 
 
