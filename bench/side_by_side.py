@@ -35,10 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = r"""
 import json, os, sys, time
 os.sched_setaffinity(0, {0})
-try:  # a tree from before the misinfo_risk namespace (issue 12) has top-level packages
+import os
+# the tree is the working directory: a tree from before the misinfo_risk namespace (issue 12) has top-level
+# packages (importing misinfo_risk there would find the installed checkout's code instead)
+if os.path.isdir("misinfo_risk/model"):
     from misinfo_risk.model.scorer import load_scorer
     from misinfo_risk.model.types import Article
-except ImportError:
+else:
     from model.scorer import load_scorer
     from model.types import Article
 articles = [Article(**json.loads(line)) for line in open(sys.argv[1], encoding="utf-8")]
@@ -61,10 +64,13 @@ print(json.dumps({"code": code, "p50": single[len(single) // 2], "p99": single[i
 
 _COUNT_CHILD = r"""
 import json, sys
-try:  # a tree from before the misinfo_risk namespace (issue 12) has top-level packages
+import os
+# the tree is the working directory: a tree from before the misinfo_risk namespace (issue 12) has top-level
+# packages (importing misinfo_risk there would find the installed checkout's code instead)
+if os.path.isdir("misinfo_risk/model"):
     from misinfo_risk.model.scorer import load_scorer
     from misinfo_risk.model.types import Article
-except ImportError:
+else:
     from model.scorer import load_scorer
     from model.types import Article
 articles = [Article(**json.loads(line)) for line in open(sys.argv[1], encoding="utf-8")]
@@ -76,6 +82,7 @@ if sys.argv[3] == "single":
 else:
     for i in range(0, n, 100):
         scorer.score_many(articles[i : min(i + 100, n)])
+print(json.dumps(sys.modules[load_scorer.__module__].__file__))
 """
 
 
@@ -85,6 +92,9 @@ def _instructions(tree: Path, data: Path, n: int, out_dir: Path, mode: str) -> i
     child = [sys.executable, "-c", _COUNT_CHILD, str(data), str(n), mode]
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child]
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=True)
+    code = json.loads(done.stdout.strip().splitlines()[-1])
+    if not str(code).startswith(str(tree)):
+        raise SystemExit(f"the child imported {code}, not the code in {tree}")
     for line in done.stderr.splitlines():
         if "Collected :" in line:
             return int(line.rsplit(":", 1)[1].strip())

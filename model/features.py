@@ -120,10 +120,14 @@ class TermFeatures(TransformerMixin, BaseEstimator):
             indices += [vocab[t] for t in known]
             counts += [terms[t] for t in known]
             indptr.append(len(indices))
+        return self._rows(np.asarray(indices, dtype=np.int32), np.asarray(counts, dtype=float), indptr)
+
+    def _rows(self, idx: np.ndarray, counts: np.ndarray, indptr: Sequence[int]) -> _Rows:
+        """The rows of `_raw` from each document's known terms: term indices (int32, in any order within a
+        document), their counts (float) and where each document's terms start (CSR `indptr`)."""
         # one vectorised pass for the whole batch
-        idx = np.asarray(indices, dtype=np.int32)
-        vals = (np.log(np.asarray(counts, dtype=float)) + 1.0) * self.idf_[idx]
-        matrix = sp.csr_matrix((vals, idx, np.asarray(indptr, dtype=np.int32)), shape=(len(indptr) - 1, len(vocab)))
+        vals = (np.log(counts) + 1.0) * self.idf_[idx]
+        matrix = sp.csr_matrix((vals, idx, np.asarray(indptr, dtype=np.int32)), shape=(len(indptr) - 1, len(self.vocabulary_)))
         matrix.sort_indices()  # set order varies by process; sorted rows make every sum below reproducible
         lengths = np.diff(matrix.indptr)
         norms = np.zeros(len(lengths))
@@ -133,7 +137,17 @@ class TermFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[ArticleLike]) -> sp.csr_matrix:
         check_is_fitted(self, "vocabulary_")
-        rows = self._raw(X)
+        return self._normalised(self._raw(X))
+
+    def transform_counted(self, idx: np.ndarray, counts: np.ndarray, indptr: Sequence[int]) -> sp.csr_matrix:
+        """`transform` for documents whose known terms the caller has counted itself (see `_rows`): the same matrix.
+
+        The scorer counts the terms from the word ids it also needs for sentence contributions, without
+        building a string per word pair. For a fitted transformer only (the scorer checks once, at load).
+        """
+        return self._normalised(self._rows(idx, counts, indptr))
+
+    def _normalised(self, rows: _Rows) -> sp.csr_matrix:
         matrix = rows.matrix
         if matrix.nnz:
             divisor = np.maximum(rows.norms, getattr(self, "norm_floor_", 0.0))
@@ -212,6 +226,11 @@ class SignalFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[ArticleLike]) -> np.ndarray:
         check_is_fitted(self, "heuristics_")
+        return self.values(X)
+
+    def values(self, X: Sequence[ArticleLike]) -> np.ndarray:
+        """`transform` without scikit-learn's fitted check and output wrapping, which for one article cost
+        more than the arithmetic. For a fitted transformer only (the scorer checks once, at load)."""
         if len(X) == 0:
             return np.zeros((0, len(self.heuristics_)))
         skip = getattr(self, "skip_dateline", False)  # artifacts pickled before the option have none

@@ -196,6 +196,10 @@ class GenreCueFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[Article | Doc]) -> np.ndarray:
         check_is_fitted(self, "cues_")
+        return self.values(X)
+
+    def values(self, X: Sequence[Article | Doc]) -> np.ndarray:
+        """`transform` without scikit-learn's fitted check and output wrapping (for a fitted transformer only)."""
         rows = [self._row(as_doc(x)) for x in X]
         return np.asarray(rows, dtype=float).reshape(len(rows), len(self.cues_) + 3)
 
@@ -248,8 +252,11 @@ class GenreReader:
             classifier = pipeline.named_steps["classifier"]
             n_terms = len(self._terms.vocabulary_)
             coef = np.asarray(classifier.coef_)
+            check_is_fitted(self._cues, "cues_")  # once here: scoring calls `values`, which does not check
         except (KeyError, AttributeError, TypeError) as exc:
             raise ArtifactError(f"genre artifact {version} does not have the expected steps: {exc}") from exc
+        if not isinstance(self._cues, GenreCueFeatures):
+            raise ArtifactError(f"genre artifact {version} has unexpected cue features: {type(self._cues).__name__}")
         self._term_weights = np.ascontiguousarray(coef[:, :n_terms].T)  # (n_terms, n_classes)
         self._cue_weights = np.ascontiguousarray(coef[:, n_terms:].T)
         self._intercept = np.asarray(classifier.intercept_)
@@ -274,7 +281,7 @@ class GenreReader:
         if term_x is None:
             term_x = self._terms.transform(docs)
         logits = np.asarray(term_x @ self._term_weights)
-        cues = self._cues.transform(docs)
+        cues = self._cues.values(docs)
         # summed term by term, not by BLAS: one article must get the same numbers alone as in a batch
         logits += (cues[:, :, None] * self._cue_weights[None, :, :]).sum(axis=1) + self._intercept
         logits -= logits.max(axis=1, keepdims=True)

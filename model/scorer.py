@@ -5,12 +5,14 @@ from __future__ import annotations
 import bisect
 import functools
 import gc
+import itertools
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -59,13 +61,11 @@ class Scorer:
 
         base_log_odds + sum(s.contribution for s in result.sentences) == logit(result.score_calibrated)
 
-    up to floating-point rounding (~1e-12). Cost per ~5 KB article (~38 sentences), far above the
-    0.1 ms it was meant to stay under: `python -m bench.side_by_side` against the commit before
-    (2-CPU VM, quiet, 5 rounds) puts `score` p50 at 2.34 ms instead of 1.86 (+0.48 ms) and
-    `score_many` at 506 articles/s instead of 690; callgrind counts 1.9 million instructions on top of
-    10.2 million. `_sentences` alone takes ~0.32 ms: finding the sentences and their tokens ~0.07,
-    a dictionary lookup per token ~0.04, some twenty small numpy operations ~0.1, mapping the spans
-    back ~0.015, the signal hits and result rows the rest; pydantic builds the objects in ~0.03 ms.
+    up to floating-point rounding (~1e-12). They cost little on top of scoring: the word of each token and
+    the pair it starts are looked up once (`_BodyTerms.locate`), and the same lookup counts the terms of the
+    risk model's matrix (`_term_matrix`, exactly `TermFeatures.transform`), so the text is not counted twice;
+    finding the sentences is a byte-class pass (`sentences.split_sentences`). BENCHMARKS.md, "Scorer speed,
+    side by side (issues 10 and 11)", has the instruction counts and timings.
 
     **Base rate.** The score is calibrated at the share of misleading articles in the training data
     (`card.prevalence`). `score(article, base_rate=p)` re-expresses it for a stream with another share
@@ -108,6 +108,7 @@ class Scorer:
         self._displayable = np.array([not _function_words(t) for t in names], dtype=bool)
         self._title_term = np.array([t.startswith("title:") for t in names], dtype=bool)
         self._body_terms = _BodyTerms(names)
+        self._title_terms = {name.removeprefix("title:"): j for j, name in enumerate(names) if name.startswith("title:")}
         self._skip_dateline = bool(getattr(terms, "skip_dateline", False))
         heuristics = [get_heuristic(name) for name in signals.heuristics_]
         self._heuristics = [(h.name, h.signal, h.description) for h in heuristics]  # docstrings parsed once
@@ -182,8 +183,9 @@ class Scorer:
         if not todo:
             return out  # type: ignore[return-value]  # every slot is filled
         ready = [docs[i] for i in todo]
-        term_x = self._terms.transform(ready)
-        signal_x = self._signals.transform(ready)
+        located = [self._body_terms.locate(doc.tokens, doc.dateline_tokens if self._skip_dateline else 0) for doc in ready]
+        term_x = self._term_matrix(ready, located)
+        signal_x = self._signals.values(ready)
         signal_parts = (signal_x - self._signals.baseline_) * self._signal_weights
         # a row sum, not `signal_x @ weights`: BLAS gemv sums in another order for 1 row than for 25
         # (seen on AVX-512), and a batch must give exactly the scores of one-by-one scoring
@@ -196,11 +198,33 @@ class Scorer:
             if self._genre is not None
             else [None] * len(ready)
         )
+        indptr = term_x.indptr
         for k, i in enumerate(todo):
-            row = term_x.getrow(k)
+            row = slice(indptr[k], indptr[k + 1])
             scored = (float(scores[k]), float(calibrated[k]), base_rate)
-            out[i] = self._assess(ready[k], readings[i], genres[k], scored, signal_parts[k], row.indices, row.data)
+            terms = (term_x.indices[row], term_x.data[row], located[k])
+            out[i] = self._assess(ready[k], readings[i], genres[k], scored, signal_parts[k], terms)
         return out  # type: ignore[return-value]
+
+    def _term_matrix(self, docs: Sequence[Doc], located: Sequence[_Located]) -> Any:
+        """The risk model's term matrix: exactly `self._terms.transform(docs)`, counted from the located terms."""
+        title_terms = self._terms.title_terms
+        indices: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        indptr = [0]
+        for doc, (_, body, count) in zip(docs, located, strict=True):
+            indices.append(body)
+            counts.append(count)
+            size = indptr[-1] + len(body)
+            if title_terms and doc.article.title:
+                titled = [(self._title_terms.get(word), n) for word, n in Counter(doc.title_tokens).items()]
+                known = [(j, n) for j, n in titled if j is not None]
+                indices.append(np.array([j for j, _ in known], dtype=np.intp))
+                counts.append(np.array([n for _, n in known], dtype=np.intp))
+                size += len(known)
+            indptr.append(size)
+        idx, n = np.concatenate(indices).astype(np.int32), np.concatenate(counts).astype(float)
+        return self._terms.transform_counted(idx, n, indptr)
 
     def _not_assessed(self, doc: Doc, reading: Reading) -> RiskAssessment:
         return RiskAssessment(
@@ -220,11 +244,12 @@ class Scorer:
         genre: GenreReading | None,
         scored: tuple[float, float, float | None],
         signal_parts: np.ndarray,
-        term_idx: np.ndarray,
-        term_val: np.ndarray,
+        terms: tuple[np.ndarray, np.ndarray, _Located],
     ) -> RiskAssessment:
-        """`scored`: the score at the base rate asked for, the calibrated score, and that base rate."""
+        """`scored`: the score at the base rate asked for, the calibrated score, and that base rate;
+        `terms`: the article's row of the term matrix (indices, values) and its located terms."""
         score, calibrated, base_rate = scored
+        term_idx, term_val, located = terms
         hits = run_heuristics(doc, self._signals.heuristics_)
         term_parts = self._term_weights[term_idx] * term_val
         signals = [
@@ -260,7 +285,7 @@ class Scorer:
             signals=tuple(signals),
             top_terms=tuple(self._top_terms(term_idx, term_parts)),
             # plain dicts: pydantic's core makes the SentenceContribution objects faster than Python code can
-            sentences=self._sentences(doc, hits, signal_parts, term_idx, term_parts),  # type: ignore[arg-type]
+            sentences=self._sentences(doc, hits, signal_parts, term_idx, term_parts, located),  # type: ignore[arg-type]
         )
 
     def _short_text(self, words: int) -> ResultWarning:
@@ -283,18 +308,22 @@ class Scorer:
         return [TermContribution(term=str(self._term_names[idx[k]]), contribution=round(float(parts[k]), 6)) for k in up + down]
 
     def _sentences(
-        self, doc: Doc, hits: dict[str, list[Hit]], signal_parts: np.ndarray, term_idx: np.ndarray, term_parts: np.ndarray
+        self,
+        doc: Doc,
+        hits: dict[str, list[Hit]],
+        signal_parts: np.ndarray,
+        term_idx: np.ndarray,
+        term_parts: np.ndarray,
+        located: _Located,
     ) -> list[dict[str, Any]]:
         """Sentence contributions (see the class docstring): the title first, then the text's sentences in order."""
         in_title = self._title_term[term_idx]
         in_body = ~in_title
         title = float(term_parts[in_title].sum())
-        tokens = doc.tokens
-        split = split_sentences(doc.text, len(tokens))
-        if self._skip_dateline and doc.dateline_tokens:  # words the terms leave out: no term at these tokens
-            tokens = [""] * doc.dateline_tokens + tokens[doc.dateline_tokens :]
-        total = np.zeros(len(tokens) + 1)  # running sum of the tokens' shares
-        np.cumsum(self._body_terms.shares(tokens, term_idx[in_body], term_parts[in_body]), out=total[1:])
+        n = len(doc.tokens)
+        split = split_sentences(doc.text, n)
+        total = np.zeros(n + 1)  # running sum of the tokens' shares
+        np.cumsum(self._body_terms.shares(located, n, term_idx[in_body], term_parts[in_body]), out=total[1:])
         body: list[float] = np.diff(total[split.first_token]).tolist()
         starts = split.starts
         for j, (name, _, _) in enumerate(self._heuristics):
@@ -352,28 +381,46 @@ class _BodyTerms:
         self.pair_keys = np.append(keys[order], np.iinfo(np.int64).max)  # the end: found by no key
         self.pair_terms = np.append(np.array([j for _, _, j in bigrams], dtype=np.intp)[order], self.n_terms)
 
-    def shares(self, tokens: list[str], body_idx: np.ndarray, body_parts: np.ndarray) -> np.ndarray:
-        """Each token's share of the contributions of its word and of the pair it starts.
-
-        `body_idx`, `body_parts`: the article's body terms and their contributions; each is shared
-        equally among the term's occurrences.
-        """
-        n = len(tokens)
+    def locate(self, tokens: list[str], skip: int = 0) -> _Located:
+        """The body terms at each token, and how often each term occurs (`_Located`). `skip`: leading tokens
+        that count for no term (a dateline the term features leave out)."""
         # one dict lookup per token; the ids are 4-byte strings joined in C (cheaper than numbers into an array)
-        ids = np.frombuffer(b"".join(map(self.word_bytes.get, tokens, repeat(self.unknown_bytes))), dtype="<i4")
+        found = b"".join(map(self.word_bytes.get, itertools.islice(tokens, skip, None), repeat(self.unknown_bytes)))
+        ids = np.frombuffer(self.unknown_bytes * min(skip, len(tokens)) + found, dtype="<i4")
         keys = ids[:-1].astype(np.int64) * (self.unknown + 1)
         keys += ids[1:]
         at = self.pair_keys.searchsorted(keys)
         pairs = self.pair_terms[at]
         pairs[self.pair_keys[at] != keys] = self.n_terms
-        terms = np.concatenate((self.unigram[ids], pairs))  # the word at each token, then the pair it starts
+        at_token = np.concatenate((self.unigram[ids], pairs))  # the word at each token, then the pair it starts
+        counts = np.bincount(at_token, minlength=self.n_terms + 1)
+        terms = np.flatnonzero(counts[: self.n_terms])
+        return _Located(at_token, terms, counts[terms])
+
+    def shares(self, located: _Located, n: int, body_idx: np.ndarray, body_parts: np.ndarray) -> np.ndarray:
+        """Each of the `n` tokens' share of the contributions of its word and of the pair it starts.
+
+        `body_idx`, `body_parts`: the article's body terms and their contributions; each is shared
+        equally among the term's occurrences.
+        """
         share = np.empty(self.n_terms + 1)  # only the article's terms and the last slot ("no term") are read
         share[self.n_terms] = 0.0
-        share[body_idx] = body_parts / np.bincount(terms, minlength=self.n_terms + 1)[body_idx]
-        out = share[terms]
+        share[body_idx] = body_parts / located.counts  # body_idx is located.terms: the row's body terms, sorted
+        out = share[located.at_token]
         head: np.ndarray = out[:n]
         head[:-1] += out[n:]
         return head
+
+
+class _Located(NamedTuple):
+    """One text's body terms, found by `_BodyTerms.locate`: for its n tokens, `at_token` holds the term index
+    of each token's word (n_terms: none) and then of the word pair each token starts (n - 1 of them);
+    `terms` are the term indices that occur (sorted) and `counts` how often each of them does. Only these
+    small arrays are kept per article of a batch, not a count for every term of the vocabulary."""
+
+    at_token: np.ndarray
+    terms: np.ndarray
+    counts: np.ndarray
 
 
 def _function_words(term: str) -> bool:

@@ -48,16 +48,18 @@ _BYLINE = re.compile(r"\b(?:by|By|BY)\s+$")
 def _is_shout(norm: str, start: int, end: int) -> bool:
     if start > 0 and (norm[start - 1].isalnum() or norm[start - 1] in "'_"):
         return False  # inside a word ("McDONALD")
-    before = norm[max(0, start - 40) : start]
-    if _LINE_START.search(before) or _BYLINE.search(before) or before.endswith(("(", "[")):
-        return False
     if norm[end : end + 1] == ":":
         return False
     words = norm[start:end].split()
     if len(words) == 1:
         word = words[0].replace("’", "'")
-        return len(word) > 5 or word.lower() in ENGLISH_STOP_WORDS
-    return any(len(w) > 2 for w in words)  # "U S" is no shout
+        if not (len(word) > 5 or word.lower() in ENGLISH_STOP_WORDS):
+            return False
+    elif not any(len(w) > 2 for w in words):  # "U S" is no shout
+        return False
+    # the two regex searches last: most runs are acronyms, settled above
+    before = norm[max(0, start - 40) : start]
+    return not (_LINE_START.search(before) or _BYLINE.search(before) or before.endswith(("(", "[")))
 
 
 @register("shouting_caps.v2")
@@ -72,7 +74,7 @@ _ACRONYM_WORDS = frozenset({"us", "it", "am", "co", "de", "eg", "ie", "inc", "lt
 
 
 def _is_shout_v3(norm: str, start: int, end: int) -> bool:
-    return _is_shout(norm, start, end) and norm[start:end].lower() not in _ACRONYM_WORDS
+    return norm[start:end].lower() not in _ACRONYM_WORDS and _is_shout(norm, start, end)
 
 
 @register("shouting_caps.v3")
