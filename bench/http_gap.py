@@ -22,53 +22,23 @@ import argparse
 import json
 import os
 import platform
-import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench.corpus import articles_5kb
 from bench.http_server import write_bodies, wrk
 from bench.http_side_by_side import ROOT, TreeServer, in_process_p50
 
-_STARTED = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
-
-
-class FloorServer:
-    """`uvicorn bench.http_floor:app` on a free port (uvloop + httptools, no access log)."""
-
-    def __init__(self) -> None:
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-floor-", suffix=".log", delete=False)
-        argv = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--port", "0", "--loop", "uvloop"]
-        argv += ["--http", "httptools", "--no-access-log"]
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
-        deadline = time.monotonic() + 300
-        while True:
-            text = Path(self.log.name).read_text(errors="replace")
-            match = _STARTED.search(text)
-            if match and "Application startup complete." in text:
-                self.url = f"http://127.0.0.1:{match.group(1)}"
-                return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"floor server did not start: {text[-2000:]}")
-            time.sleep(0.2)
-
-    def __enter__(self) -> FloorServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=60)
-        os.unlink(self.log.name)
+FLOOR = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+"""The floor's server: uvicorn with uvloop and httptools, as `misinfo-risk serve` runs, and no access log."""
 
 
 def one_round(bodies: Path, seconds: int) -> dict[str, float]:
     out = {"in_process": in_process_p50(ROOT, bodies)}
-    with FloorServer() as floor:
+    with TreeServer(ROOT, workers=1, command=FLOOR) as floor:
         wrk(floor.url, bodies, connections=1, seconds=2)  # warm-up
         out["floor"] = wrk(floor.url, bodies, connections=1, seconds=seconds).p50_ms
     with TreeServer(ROOT, workers=1) as server:

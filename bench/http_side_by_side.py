@@ -58,12 +58,14 @@ print(json.dumps({"p50_ms": times[len(times) // 2] * 1000}))
 
 
 class TreeServer:
-    """`misinfo-risk serve` run from `tree` (its own code and shipped model), on a free port."""
+    """`misinfo-risk serve` run from `tree` (its own code and shipped model), on a free port; `command`: another
+    uvicorn command line to run there instead (e.g. bench/http_floor.py's app), given `--port 0`."""
 
-    def __init__(self, tree: Path, workers: int) -> None:
+    def __init__(self, tree: Path, workers: int, command: list[str] | None = None) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("RISK_") and k != "PROMETHEUS_MULTIPROC_DIR"}
         self.log = tempfile.NamedTemporaryFile(prefix="bench-side-", suffix=".log", delete=False)
-        argv = [sys.executable, "-m", "misinfo_risk", "serve", "--port", "0", "--workers", str(workers)]
+        argv = command or [sys.executable, "-m", "misinfo_risk", "serve", "--workers", str(workers)]
+        argv = [*argv, "--port", "0"]
         env = clean | {"RISK_ACCESS_LOG": "false", "PYTHONPATH": str(tree)}
         self.proc = subprocess.Popen(argv, cwd=tree, stdout=subprocess.DEVNULL, stderr=self.log, env=env, start_new_session=True)
         deadline = time.monotonic() + 300
