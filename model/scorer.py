@@ -424,13 +424,14 @@ class _Located(NamedTuple):
 
 
 def _function_words(term: str) -> bool:
-    """True for a term made only of function words: scikit-learn's ENGLISH_STOP_WORDS and contractions of them.
+    """True for a term made only of function words: scikit-learn's ENGLISH_STOP_WORDS, contractions of them,
+    and one-character fragments ("e" of "e-mail", "s" of "U.S."), which mean nothing to a reader either.
 
-    >>> [_function_words(t) for t in ("the", "of the", "title:has", "it's", "don't", "trump's", "of trump")]
-    [True, True, True, True, True, False, False]
+    >>> [_function_words(t) for t in ("the", "of the", "title:has", "it's", "don't", "e", "e commerce", "trump's", "of trump")]
+    [True, True, True, True, True, True, False, False, False]
     """
     for word in term.removeprefix("title:").split(" "):
-        if word in ENGLISH_STOP_WORDS:
+        if word in ENGLISH_STOP_WORDS or len(word) == 1:
             continue
         stem, apostrophe, ending = word.partition("'")
         if not (apostrophe and ending in CONTRACTION_ENDINGS and (stem in ENGLISH_STOP_WORDS or stem in CONTRACTION_STEMS)):

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from misinfo_risk.model.artifact import load_artifact
 from misinfo_risk.model.document import Doc
 from misinfo_risk.model.heuristics import run_heuristics
-from misinfo_risk.model.scorer import Scorer
+from misinfo_risk.model.scorer import Scorer, load_scorer
 from misinfo_risk.model.sentences import split_sentences
 from misinfo_risk.model.text import TOKEN, NormText
 from misinfo_risk.model.types import Article, RiskAssessment, parse_article
@@ -182,6 +182,23 @@ def test_top_terms_never_show_bare_function_words(scorer: Scorer) -> None:
     terms = dict(scorer.pipeline.named_steps["features"].transformer_list)["terms"]
     names = terms.get_feature_names_out()
     assert {"the", "to"} <= {str(names[j]) for j in terms.transform([Doc(ARTICLES[2])]).indices}
+
+
+def test_top_terms_never_show_one_letter_fragments() -> None:
+    """The shipped model's 'e' (of "e-mail") and 'r' (of "(R-Texas)") have large weights, but are no reason a reader can use."""
+    scorer = load_scorer()
+    article = parse_article(
+        {
+            "title": "Council e-mail row",
+            "text": "The e-mail was sent by Rep. Jane Doe (R-Texas) to the council. Staff said the e-mail and a second "
+            "e-mail reached the U.S. office on Monday, and the e-commerce group replied by e-mail.",
+        }
+    )
+    result = scorer.score(article)
+    assert result.top_terms and not [t.term for t in result.top_terms if len(t.term.removeprefix("title:")) == 1]
+    terms = dict(scorer.pipeline.named_steps["features"].transformer_list)["terms"]
+    names = terms.get_feature_names_out()
+    assert {"e", "r"} <= {str(names[j]) for j in terms.transform([Doc(article)]).indices}  # they still count
 
 
 def test_sentences_survive_json_and_batches(scorer: Scorer) -> None:
