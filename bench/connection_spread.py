@@ -88,7 +88,7 @@ def accepting(name: str, work: Path, rounds: int) -> str:
 
 
 def reuseport(tries: int = 500) -> str:
-    listeners = []
+    listeners: list[socket.socket] = []
     for _ in range(2):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

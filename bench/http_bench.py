@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def part_latency(work: Path) -> list[str]:
     scorer = load_scorer()
     floor = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--loop", "uvloop", "--http", "httptools"]
     floor += ["--port", "0", "--no-access-log", "--log-level", "info"]
-    starts = {
+    starts: dict[str, Callable[[], Server]] = {
         "1 worker, scoring pool (default)": Server.serve,
         "1 worker, no pool (`--pool-workers 0`)": lambda: Server.serve("--pool-workers", "0"),
         "the floor: a bare ASGI app on uvicorn, body -> `score_chunk` -> JSON (`bench/http_floor.py`)": lambda: Server(

@@ -35,6 +35,7 @@ def serve_instrumented(out: str, argv: list[str]) -> None:
     """Run `misinfo-risk serve` (one worker) with phase timestamps written to `out` every 500 requests."""
     import uvicorn.protocols.http.httptools_impl as httptools_impl
 
+    from misinfo_risk import runtime
     from misinfo_risk.cli import main
     from misinfo_risk.service import middleware, scoring
 
@@ -69,7 +70,7 @@ def serve_instrumented(out: str, argv: list[str]) -> None:
         if len(done) % 500 == 0:
             Path(out).write_text(json.dumps(done))
 
-    score_chunk = scoring.score_chunk
+    score_chunk = runtime.score_chunk
 
     def timed_score_chunk(*args: Any, **kwargs: Any) -> Any:
         current["s0"] = now()
@@ -79,7 +80,7 @@ def serve_instrumented(out: str, argv: list[str]) -> None:
 
     httptools_impl.HttpToolsProtocol.data_received = data_received  # type: ignore[method-assign]
     middleware.RequestContextMiddleware.__call__ = app  # type: ignore[method-assign]
-    scoring.score_chunk = timed_score_chunk  # type: ignore[assignment]
+    scoring.score_chunk = timed_score_chunk  # type: ignore[attr-defined]  # scoring calls it by its module global
     sys.argv = ["misinfo-risk", "serve", *argv]
     main()
 
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = [r for r in json.loads(out.read_text())[mark:] if all(k in r for k, _, _ in PHASES)]
 
     def median_us(a: str, b: str) -> float:
-        return statistics.median(r[b] - r[a] for r in rows) * 1e6
+        return float(statistics.median(r[b] - r[a] for r in rows)) * 1e6
 
     gap = statistics.median(b["recv"] - a["done"] for a, b in zip(rows, rows[1:], strict=False)) * 1e6
     print(f"{len(rows)} requests, access log {args.access_log}, wrk p50 {run.p50_ms:.3f} ms, {run.rate:,.0f} req/s\n")
