@@ -24,13 +24,12 @@ from starlette.requests import Request
 
 from misinfo_risk.model.errors import BaseRateError
 from misinfo_risk.model.scorer import Scorer, load_scorer
-from misinfo_risk.runtime import WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
+from misinfo_risk.runtime import IN_FLIGHT_PER_PROCESS, WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
 from misinfo_risk.service import metrics
 from misinfo_risk.service.errors import FieldError, Problem, item_error, scoring_unavailable
 from misinfo_risk.service.settings import Settings
 
 logger = logging.getLogger("misinfo_risk.scoring")
-IN_FLIGHT_PER_PROCESS = 2  # one chunk being scored, one waiting: processes never idle, memory bounded
 
 
 @dataclass
