@@ -77,11 +77,14 @@ class Problem(Exception):
         optional = {"instance": instance, "request_id": request_id, "errors": [asdict(e) for e in self.errors] or None}
         return out | {k: v for k, v in optional.items() if v is not None}
 
+    def response(self, instance: str, request_id: str | None) -> Response:
+        body = orjson.dumps(self.body(instance=instance, request_id=request_id))
+        return Response(body, status_code=self.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(self.headers))
+
 
 def problem_response(problem: Problem, request: Request) -> Response:
     """Render `problem` for `request`, with its path as `instance` and its request id."""
-    body = orjson.dumps(problem.body(instance=request.url.path, request_id=request.scope.get("state", {}).get("request_id")))
-    return Response(body, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(problem.headers))
+    return problem.response(request.url.path, request.scope.get("state", {}).get("request_id"))
 
 
 # Constructors for the problems shared by several endpoints.
