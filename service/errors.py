@@ -13,12 +13,12 @@ same object under `error` (see `item_error`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -134,13 +134,11 @@ def item_error(rejected: Rejected) -> dict[str, Any]:
     return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
 
 
-async def _problem_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Problem)
+async def _problem_handler(request: Request, exc: Problem) -> Response:
     return problem_response(exc, request)
 
 
-async def _http_exception_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+async def _http_exception_handler(request: Request, exc: StarletteHTTPException) -> Response:
     if exc.status_code == 404:
         problem = Problem(404, "not-found", f"There is no resource at {request.url.path}.")
     elif exc.status_code == 405:
@@ -154,8 +152,7 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     return problem_response(problem, request)
 
 
-async def _validation_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+async def _validation_handler(request: Request, exc: RequestValidationError) -> Response:
     errors = [
         FieldError(".".join(str(p) for p in e.get("loc", ())[1:]) or "body", "invalid", str(e.get("msg", "")))
         for e in exc.errors()
@@ -164,8 +161,9 @@ async def _validation_handler(request: Request, exc: Exception) -> Response:
     return problem_response(Problem(422, "invalid-request", detail, errors), request)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render Problem, 404/405 and request-validation errors as problem+json."""
-    app.add_exception_handler(Problem, _problem_handler)
-    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
-    app.add_exception_handler(RequestValidationError, _validation_handler)
+EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Any], Coroutine[Any, Any, Response]]] = {
+    Problem: _problem_handler,
+    StarletteHTTPException: _http_exception_handler,
+    RequestValidationError: _validation_handler,
+}
+"""The app's `exception_handlers`: Problem, 404/405 and request-validation errors rendered as problem+json."""
