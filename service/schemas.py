@@ -15,6 +15,7 @@ import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 
 from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.model.types import Article, RiskAssessment
@@ -226,12 +227,10 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-            components = schema["components"].setdefault("schemas", {})
-            for model, mode in _COMPONENTS:
-                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
-                components.update(model_schema.pop("$defs", {}))
-                components[model.__name__] = model_schema
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            _, definitions = models_json_schema(_COMPONENTS, ref_template="#/components/schemas/{model}")
+            components.setdefault("schemas", {}).update(definitions["$defs"])
             state = getattr(app.state, "service", None)
             if state is None:
                 return schema
