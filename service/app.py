@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from misinfo_risk import __version__
-from misinfo_risk.service import health, metrics, pages, routes, schemas
+from misinfo_risk.service import metrics, pages, routes, schemas
 from misinfo_risk.service.auth import ApiKeys
 from misinfo_risk.service.errors import EXCEPTION_HANDLERS
 from misinfo_risk.service.middleware import RequestContextMiddleware
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.service = None
     app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
-    app.include_router(health.router)
+    app.include_router(routes.operations)
     app.include_router(routes.router)
     pages.install(app)  # the review page at /, /docs and /redoc
     schemas.install_openapi(app)
