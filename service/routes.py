@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from misinfo_risk.ingest.feeds import FeedError, feed_articles
+from misinfo_risk.runtime import ChunkResult, Scored
 from misinfo_risk.service import metrics, schemas
 from misinfo_risk.service.auth import SECURITY, authorized_state, service_state
 from misinfo_risk.service.bodies import (
@@ -36,8 +37,6 @@ from misinfo_risk.service.bodies import (
 from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
 from misinfo_risk.service.results import Limits
 from misinfo_risk.service.scoring import (
-    ChunkResult,
-    Scored,
     ServiceState,
     base_rate_of,
     batch_body,

@@ -230,6 +230,3 @@ def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
 def stream_error_line(index: int, problem: Problem) -> bytes:
     """The last NDJSON line of a stream that stops early: no more results follow."""
     return orjson.dumps({"index": index, "id": None, "error": problem.body()}) + b"\n"
-
-
-__all__ = ["ChunkResult", "Rejected", "Scored", "ServiceState", "score_chunks"]
