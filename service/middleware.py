@@ -49,13 +49,14 @@ class RequestContextMiddleware:
         self._known: frozenset[str] | None = None
 
     def route_label(self, scope: Scope) -> str:
-        """The route template for this path if it is a known static route, else "other".
+        """The path if it is a route template of the app's OpenAPI document (a static route), else "other".
 
-        Used before the request is routed (for the in-progress gauge); afterwards the label comes
-        from the route the router matched (`final_label`).
+        Used before the request is routed (for the in-progress gauge); afterwards the label is the
+        template of the route the router matched.
         """
         if self._known is None:
-            self._known = _known_paths(scope.get("app"))
+            app = scope.get("app")
+            self._known = frozenset([*app.openapi()["paths"], app.openapi_url]) if app is not None else frozenset()
         path: str = scope["path"]
         return path if path in self._known else "other"
 
@@ -108,7 +109,8 @@ class RequestContextMiddleware:
             state["status"] = 500
         finally:
             in_progress.dec()
-            self._finish(scope, _final_label(scope, route), request_id, state, time.perf_counter() - began)
+            final_route = getattr(scope.get("route"), "path", route)  # the matched route's template
+            self._finish(scope, final_route, request_id, state, time.perf_counter() - began)
 
     def _finish(self, scope: Scope, route: str, request_id: str, state: dict[str, Any], seconds: float) -> None:
         headers = Headers(scope=scope)
@@ -132,18 +134,3 @@ class RequestContextMiddleware:
                     "user_agent": headers.get("user-agent", "")[:200],
                 },
             )
-
-
-def _known_paths(app: Any) -> frozenset[str]:
-    """Every documented route template of the app, plus the docs pages."""
-    if app is None:
-        return frozenset()
-    paths = set(app.openapi().get("paths", {}))
-    paths.update(p for p in (app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url) if p)
-    return frozenset(paths)
-
-
-def _final_label(scope: Scope, before: str) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else before
