@@ -63,7 +63,9 @@ async def score_article(request: Request) -> Response:
     outcome = result.outcomes[0]
     if not isinstance(outcome, Scored):
         metrics.record_outcomes("single", result)
-        raise invalid_article(outcome) if outcome.field != "article" else _not_an_object(outcome.message)
+        if outcome.field == "article":  # the body as a whole is not an article object
+            raise Problem(422, "invalid-article", f"body: {outcome.message}", [FieldError("body", "type", outcome.message)])
+        raise invalid_article(outcome)
     # recorded once the response is sent: the client does not wait for the metric writes
     return Response(outcome.json, media_type=JSON, background=BackgroundTask(_record_single, result))
 
@@ -76,10 +78,6 @@ async def _record_single(result: ChunkResult) -> None:
     (measured: +0.25 ms at p50 over one keep-alive connection).
     """
     metrics.record_outcomes("single", result)
-
-
-def _not_an_object(message: str) -> Problem:
-    return Problem(422, "invalid-article", f"body: {message}", [FieldError("body", "type", message)])
 
 
 @router.post("/score/batch", response_model=None, **schemas.BATCH_DOCS)
