@@ -110,9 +110,6 @@ async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
     yield items
 
 
-_END = object()
-
-
 async def score_chunks(
     state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, base_rate: float | None = None
 ) -> AsyncIterator[ChunkResult]:
@@ -142,11 +139,11 @@ async def score_chunks(
         except Exception as exc:  # handed to the consumer, which re-raises it in order
             queue.put_nowait(exc)
         else:
-            queue.put_nowait(_END)
+            queue.put_nowait(None)  # the end
 
     feeder = asyncio.create_task(feed(blocks))
     try:
-        while (entry := await queue.get()) is not _END:
+        while (entry := await queue.get()) is not None:
             if isinstance(entry, Exception):
                 raise entry
             result = await entry
