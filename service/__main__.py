@@ -126,12 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from misinfo_risk.model.scorer import load_scorer
 
         # fail here, once, rather than in every worker
-        scorer = load_scorer(settings.artifact_path, sha256=settings.model_sha256)
+        load_scorer(settings.artifact_path, sha256=settings.model_sha256).base_rate_shift(settings.base_rate)
     except ArtifactError as exc:
         sys.stderr.write(f"misinfo-risk serve: cannot start: {exc}\n")
         return EXIT_ARTIFACT
-    try:
-        scorer.base_rate_shift(settings.base_rate)
     except BaseRateError as exc:
         sys.stderr.write(f"misinfo-risk serve: invalid settings: base rate {settings.base_rate}: {exc}\n")
         return EXIT_USAGE

@@ -15,9 +15,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from misinfo_risk import __version__
-from misinfo_risk.service import health, metrics, pages, routes, schemas
+from misinfo_risk.service import metrics, pages, routes, schemas
 from misinfo_risk.service.auth import ApiKeys
-from misinfo_risk.service.errors import install_error_handlers
+from misinfo_risk.service.errors import EXCEPTION_HANDLERS
 from misinfo_risk.service.middleware import RequestContextMiddleware
 from misinfo_risk.service.scoring import ServiceState
 from misinfo_risk.service.settings import Settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=schemas.API_DESCRIPTION,
         lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
         redirect_slashes=False,  # a redirect would be built from the client's Host header: answer 404 instead
         docs_url=None,  # FastAPI's docs pages load their scripts from a CDN: service/pages.py serves local ones
         redoc_url=None,
@@ -53,10 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.service = None
     app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
-    app.include_router(health.router)
+    app.include_router(routes.operations)
     app.include_router(routes.router)
     pages.install(app)  # the review page at /, /docs and /redoc
-    install_error_handlers(app)
     schemas.install_openapi(app)
     app.add_middleware(
         RequestContextMiddleware, access_log=settings.access_log, body_timeout=settings.body_timeout

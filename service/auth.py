@@ -45,18 +45,6 @@ def unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, headers={"www-authenticate": 'Bearer realm="misinfo-risk"'})
 
 
-def check_api_key(request: Request) -> None:
-    """Pass if keys are off or a valid key was sent; otherwise raise a 401 problem."""
-    keys: ApiKeys = request.app.state.api_keys
-    if not keys.enabled:
-        return
-    candidate = _presented_key(request)
-    if candidate is None:
-        raise unauthorized("An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
-    if not keys.accepts(candidate):
-        raise unauthorized("The API key is not valid.")
-
-
 def service_state(request: Request) -> ServiceState:
     """The worker's ServiceState; a 503 problem if start-up has not finished."""
     state: ServiceState | None = getattr(request.app.state, "service", None)
@@ -66,8 +54,14 @@ def service_state(request: Request) -> ServiceState:
 
 
 def authorized_state(request: Request) -> ServiceState:
-    """`check_api_key` then `service_state`."""
-    check_api_key(request)
+    """`service_state` once the API key is checked: a 401 problem if keys are on and no valid one was sent."""
+    keys: ApiKeys = request.app.state.api_keys
+    if keys.enabled:
+        candidate = _presented_key(request)
+        if candidate is None:
+            raise unauthorized("An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+        if not keys.accepts(candidate):
+            raise unauthorized("The API key is not valid.")
     return service_state(request)
 
 

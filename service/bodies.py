@@ -24,35 +24,24 @@ NDJSON_TYPES = (NDJSON, "application/ndjson", "application/jsonl", "application/
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
 
-def _media_type(value: str) -> tuple[str, str | None]:
-    main, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = val.strip().strip('"').lower()
-    return main.strip().lower(), charset
-
-
-def refuse_content_encoding(request: Request) -> None:
-    """A 415 Problem for a compressed body (Content-Encoding other than identity): bodies are read as sent."""
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            f"Content-Encoding {encoding[:40]!r} is not accepted: send the body uncompressed.",
-            headers={"accept-encoding": "identity"},
-        )
-
-
 def require_media_type(
     request: Request, allowed: Sequence[str], *, shown: Sequence[str] | None = None, any_charset: bool = False
 ) -> str:
-    """The media type if it is one of `allowed` (UTF-8 unless `any_charset`, not compressed); otherwise a 415 Problem."""
-    refuse_content_encoding(request)
+    """The media type if it is one of `allowed` (UTF-8 unless `any_charset`); otherwise a 415 Problem.
+
+    A compressed body (Content-Encoding other than identity) is a 415 too: bodies are read as sent."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        detail = f"Content-Encoding {encoding[:40]!r} is not accepted: send the body uncompressed."
+        raise Problem(415, "unsupported-media-type", detail, headers={"accept-encoding": "identity"})
     raw = request.headers.get("content-type", "")
-    kind, charset = _media_type(raw)
+    main, _, params = raw.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    kind = main.strip().lower()
     if kind not in allowed or not (any_charset or charset in (None, "utf-8", "utf8")):
         raise unsupported_media_type(raw, shown or allowed)
     return kind

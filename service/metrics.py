@@ -166,16 +166,12 @@ def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
         for metric, values in (labelled | {ARTICLES_GENRE: GENRES}).items():
             for value in values:
                 _child(metric, endpoint, value)
-        _child(SCORE, endpoint)
-        _child(SCORING_DURATION, endpoint)
-        if endpoint != "single":
-            _child(BATCH_SIZE, endpoint)
-    for signal in signals:
-        _child(SIGNAL_FIRED, signal)
-    for language in (*LANGUAGES, "other", "und"):
-        _child(ARTICLES_LANGUAGE, language)
-    for warning in WARNINGS:
-        _child(RESULT_WARNINGS, warning)
+        for histogram in (SCORE, SCORING_DURATION) if endpoint == "single" else (SCORE, SCORING_DURATION, BATCH_SIZE):
+            _child(histogram, endpoint)
+    not_by_endpoint = {SIGNAL_FIRED: signals, ARTICLES_LANGUAGE: (*LANGUAGES, "other", "und"), RESULT_WARNINGS: WARNINGS}
+    for counter, names in not_by_endpoint.items():
+        for name in names:
+            _child(counter, name)
 
 
 def multiprocess_dir() -> Path | None:

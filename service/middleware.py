@@ -16,12 +16,12 @@ import time
 import uuid
 from typing import Any
 
-import orjson
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from misinfo_risk.service import metrics
-from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, BodyTimeout, Problem, request_timeout
+from misinfo_risk.service.errors import BodyTimeout, Problem, request_timeout
 from misinfo_risk.service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -49,13 +49,14 @@ class RequestContextMiddleware:
         self._known: frozenset[str] | None = None
 
     def route_label(self, scope: Scope) -> str:
-        """The route template for this path if it is a known static route, else "other".
+        """The path if it is a route template of the app's OpenAPI document (a static route), else "other".
 
-        Used before the request is routed (for the in-progress gauge); afterwards the label comes
-        from the route the router matched (`final_label`).
+        Used before the request is routed (for the in-progress gauge); afterwards the label is the
+        template of the route the router matched.
         """
         if self._known is None:
-            self._known = _known_paths(scope.get("app"))
+            app = scope.get("app")
+            self._known = frozenset([*app.openapi()["paths"], app.openapi_url]) if app is not None else frozenset()
         path: str = scope["path"]
         return path if path in self._known else "other"
 
@@ -98,20 +99,23 @@ class RequestContextMiddleware:
             state["status"] = state["status"] or CLIENT_CLOSED
         except BodyTimeout:
             if not state["status"]:
-                await _send_problem(send_with_id, scope, request_id, request_timeout(self.body_timeout))
+                await request_timeout(self.body_timeout).response(scope["path"], request_id)(scope, receive, send_with_id)
             state["status"] = state["status"] or 408
         except Exception:
             error_logger.exception("unhandled error", extra={"request_id": request_id, "route": route})
             if not state["status"]:
                 problem = Problem(500, "internal-error", "The server failed to handle this request; it has been logged.")
-                await _send_problem(send_with_id, scope, request_id, problem)
+                await problem.response(scope["path"], request_id)(scope, receive, send_with_id)
             state["status"] = 500
         finally:
             in_progress.dec()
-            self._finish(scope, _final_label(scope, route), request_id, state, time.perf_counter() - began)
+            final_route = getattr(scope.get("route"), "path", route)  # the matched route's template
+            self._finish(scope, final_route, request_id, state, time.perf_counter() - began)
 
     def _finish(self, scope: Scope, route: str, request_id: str, state: dict[str, Any], seconds: float) -> None:
-        request_bytes = _declared_length(scope) or state["received"]
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        request_bytes = (int(declared) if declared.isdigit() else 0) or state["received"]
         metrics.record_request(route, scope["method"], state["status"], seconds, request_bytes, state["sent"])
         if self.access_log and access_logger.isEnabledFor(logging.INFO):
             client = scope.get("client")
@@ -127,41 +131,6 @@ class RequestContextMiddleware:
                     "request_bytes": request_bytes,
                     "response_bytes": state["sent"],
                     "client": client[0] if client else None,
-                    "user_agent": _header(scope, b"user-agent")[:200],
+                    "user_agent": headers.get("user-agent", "")[:200],
                 },
             )
-
-
-def _known_paths(app: Any) -> frozenset[str]:
-    """Every documented route template of the app, plus the docs pages."""
-    if app is None:
-        return frozenset()
-    paths = set(app.openapi().get("paths", {}))
-    paths.update(p for p in (app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url) if p)
-    return frozenset(paths)
-
-
-def _final_label(scope: Scope, before: str) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else before
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
-
-
-def _declared_length(scope: Scope) -> int | None:
-    value = _header(scope, b"content-length")
-    return int(value) if value.isdigit() else None
-
-
-async def _send_problem(send: Send, scope: Scope, request_id: str, problem: Problem) -> None:
-    body = orjson.dumps(problem.body(instance=scope["path"], request_id=request_id))
-    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
-    headers += [(k.encode(), v.encode()) for k, v in problem.headers.items()]
-    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -10,6 +10,7 @@ page's calls to /v1.
 
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 from string import Template
@@ -40,7 +41,7 @@ def install(app: FastAPI) -> None:
     """Add `/`, `/docs`, `/redoc` and the static files under `/ui` to `app`."""
     templates = {name: Template((UI_DIR / f"{name}.html").read_text(encoding="utf-8")) for name in ("index", "docs", "redoc")}
 
-    def render(name: str, csp: str, request: Request) -> HTMLResponse:
+    async def render(name: str, csp: str, request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
         settings = request.app.state.settings
         values = {
@@ -54,11 +55,7 @@ def install(app: FastAPI) -> None:
         return HTMLResponse(body, headers=_HEADERS | {"content-security-policy": csp})
 
     for path, name, csp in (("/", "index", PAGE_CSP), ("/docs", "docs", DOCS_CSP), ("/redoc", "redoc", DOCS_CSP)):
-
-        async def page(request: Request, name: str = name, csp: str = csp) -> HTMLResponse:
-            return render(name, csp, request)
-
-        app.add_route(path, page, include_in_schema=False)
+        app.add_route(path, functools.partial(render, name, csp), include_in_schema=False)
     # the more specific mount first: /ui would otherwise answer /ui/vendor/... with a 404
     app.mount("/ui/vendor", StaticFiles(directory=VENDOR_DIR), name="ui-vendor")
     app.mount("/ui", StaticFiles(directory=STATIC_DIR), name="ui")

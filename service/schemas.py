@@ -8,20 +8,22 @@ result schema *is* `model.RiskAssessment`, so the docs cannot drift from what is
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Literal
 
 import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 
 from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.model.types import Article, RiskAssessment
+from misinfo_risk.runtime import Rejected
 from misinfo_risk.service.auth import SECURITY, SECURITY_SCHEMES
 from misinfo_risk.service.bodies import FEED_TYPES
-from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem
+from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, Problem, invalid_article
 from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
+from misinfo_risk.service.scoring import ServiceState, batch_body
 
 
 class Health(BaseModel):
@@ -64,9 +66,7 @@ EXAMPLE_FOREIGN_ARTICLE = {
 }
 """Scored by the loaded model when the OpenAPI document is first built, as are the others: results cannot drift."""
 
-_EMPTY_TEXT = FieldError("text", "empty", "must contain non-whitespace characters")
-_EMPTY_TEXT_PROBLEM = Problem(422, "invalid-article", "text: " + _EMPTY_TEXT.message, [_EMPTY_TEXT])
-EXAMPLE_ITEM_ERROR = {"index": 1, "id": "story-44", "error": _EMPTY_TEXT_PROBLEM.body()}
+_EMPTY_TEXT = Rejected(1, "story-44", "text", "empty", "must contain non-whitespace characters")
 
 _PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
     401: ("unauthorized", "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."),
@@ -87,7 +87,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         kind, detail = _PROBLEM_EXAMPLES[status]
-        errors = [_EMPTY_TEXT] if status == 422 else []
+        errors = invalid_article(_EMPTY_TEXT).errors if status == 422 else ()
         example = Problem(status, kind, detail, errors).body(instance="/v1/score", request_id="0f3c9d2e5b7a4c1e8f6a2b9d4e7c1a3b")
         out[status] = {
             "description": TITLES[kind],
@@ -205,15 +205,13 @@ are configured, everything under `/v1` needs `Authorization: Bearer <key>` or `X
 See docs/service.md for limits and configuration."""
 
 
-def _add_result_examples(schema: dict[str, Any], score: Callable[[dict[str, Any]], Any]) -> None:
+def _add_result_examples(schema: dict[str, Any], state: ServiceState) -> None:
     """Results of the example articles scored by the loaded model (added after FastAPI, which drops null values)."""
-    assessed, foreign = score(EXAMPLE_ARTICLE), score(EXAMPLE_FOREIGN_ARTICLE)
+    scored = [state.score_one(article).outcomes[0] for article in (EXAMPLE_ARTICLE, EXAMPLE_FOREIGN_ARTICLE)]
+    batch = orjson.loads(batch_body(state.scorer.version, [scored[0], _EMPTY_TEXT, scored[1]]))  # as the endpoint sends it
+    examples = {"assessed": {"value": batch["results"][0]}, "not assessed": {"value": batch["results"][2]}}
     paths = schema["paths"]
-    examples = {"assessed": {"value": assessed}, "not assessed": {"value": foreign}}
     paths["/v1/score"]["post"]["responses"]["200"]["content"]["application/json"]["examples"] = examples
-    scored = 1 if assessed["assessed"] else 0
-    batch = {"model_version": assessed["model_version"], "count": 3, "scored": scored, "not_assessed": 2 - scored}
-    batch |= {"rejected": 1, "results": [assessed, EXAMPLE_ITEM_ERROR, foreign]}
     paths["/v1/score/batch"]["post"]["responses"]["200"]["content"]["application/json"]["example"] = batch
 
 
@@ -226,16 +224,14 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-            components = schema["components"].setdefault("schemas", {})
-            for model, mode in _COMPONENTS:
-                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
-                components.update(model_schema.pop("$defs", {}))
-                components[model.__name__] = model_schema
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            _, definitions = models_json_schema(_COMPONENTS, ref_template="#/components/schemas/{model}")
+            components.setdefault("schemas", {}).update(definitions["$defs"])
             state = getattr(app.state, "service", None)
             if state is None:
                 return schema
-            _add_result_examples(schema, lambda article: orjson.loads(state.score_one(article).outcomes[0].json))
+            _add_result_examples(schema, state)
             app.openapi_schema = schema
         return app.openapi_schema
 

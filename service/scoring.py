@@ -24,13 +24,12 @@ from starlette.requests import Request
 
 from misinfo_risk.model.errors import BaseRateError
 from misinfo_risk.model.scorer import Scorer, load_scorer
-from misinfo_risk.runtime import WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
+from misinfo_risk.runtime import IN_FLIGHT_PER_PROCESS, WARMUP_ARTICLE, ChunkPool, ChunkResult, Rejected, Scored, score_chunk
 from misinfo_risk.service import metrics
 from misinfo_risk.service.errors import FieldError, Problem, item_error, scoring_unavailable
 from misinfo_risk.service.settings import Settings
 
 logger = logging.getLogger("misinfo_risk.scoring")
-IN_FLIGHT_PER_PROCESS = 2  # one chunk being scored, one waiting: processes never idle, memory bounded
 
 
 @dataclass
@@ -111,9 +110,6 @@ async def _blocks_of(items: Sequence[Any]) -> AsyncIterator[Sequence[Any]]:
     yield items
 
 
-_END = object()
-
-
 async def score_chunks(
     state: ServiceState, blocks: AsyncIterable[Sequence[Any]] | Sequence[Any], *, base_rate: float | None = None
 ) -> AsyncIterator[ChunkResult]:
@@ -143,11 +139,11 @@ async def score_chunks(
         except Exception as exc:  # handed to the consumer, which re-raises it in order
             queue.put_nowait(exc)
         else:
-            queue.put_nowait(_END)
+            queue.put_nowait(None)  # the end
 
     feeder = asyncio.create_task(feed(blocks))
     try:
-        while (entry := await queue.get()) is not _END:
+        while (entry := await queue.get()) is not None:
             if isinstance(entry, Exception):
                 raise entry
             result = await entry
@@ -231,6 +227,3 @@ def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
 def stream_error_line(index: int, problem: Problem) -> bytes:
     """The last NDJSON line of a stream that stops early: no more results follow."""
     return orjson.dumps({"index": index, "id": None, "error": problem.body()}) + b"\n"
-
-
-__all__ = ["ChunkResult", "Rejected", "Scored", "ServiceState", "score_chunks"]

@@ -9,7 +9,6 @@ Nothing here is built at import time: `create_app(settings)` takes a `Settings`,
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +16,7 @@ from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from misinfo_risk.model.types import MAX_ARTICLE_CHARS
+from misinfo_risk.runtime import usable_cpus
 
 ROOT_ENV = "MISINFO_RISK_SERVICE_PID"  # not RISK_*: those are settings
 """The serve command's pid, inherited by web workers and pools: process metrics sum the tree under it.
@@ -24,14 +24,6 @@ Not in service.metrics: serve must not import prometheus_client before setting P
 
 MIN_API_KEY_CHARS = 16
 MiB = 1024 * 1024
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (honours taskset/cgroup cpusets), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):

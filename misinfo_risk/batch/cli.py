@@ -14,7 +14,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from misinfo_risk.batch.dask_engine import LocalClusterStarter
-from misinfo_risk.batch.engines import Engine, EngineError, default_workers
+from misinfo_risk.batch.engines import Engine, EngineError
 from misinfo_risk.batch.local_engine import LocalEngine
 from misinfo_risk.cli import MODEL_SHA256_HELP, base_rate, sha256_hex
 from misinfo_risk.ingest.download import AddressPolicy
@@ -23,6 +23,7 @@ from misinfo_risk.ingest.items import Columns
 from misinfo_risk.ingest.sources import FORMATS, ReadOptions
 from misinfo_risk.model.errors import ArtifactError, BaseRateError
 from misinfo_risk.model.types import MAX_ARTICLE_CHARS
+from misinfo_risk.runtime import usable_cpus
 
 if TYPE_CHECKING:
     from misinfo_risk.batch.plan import Job
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         local.start()
     elif not args.scheduler:
-        cluster = LocalClusterStarter(args.workers or default_workers())
+        cluster = LocalClusterStarter(args.workers or usable_cpus())
     try:
         return _main(args, local, cluster)
     finally:

@@ -9,7 +9,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, preload_scoring_modules, take
+from misinfo_risk.batch.engines import Chunk, EngineError, preload_scoring_modules, take
+from misinfo_risk.runtime import IN_FLIGHT_PER_PROCESS, usable_cpus
 
 if TYPE_CHECKING:
     from misinfo_risk.model.scorer import Scorer
@@ -159,7 +160,7 @@ class DaskEngine:
         self._starter = starter
         self.max_chars = max_chars
         self.scheduler = scheduler
-        self.workers = workers or default_workers()
+        self.workers = workers or usable_cpus()
         self._client: Any = None
         self._cluster: Any = None
         self._scattered_scorer: Any = None
@@ -215,7 +216,7 @@ class DaskEngine:
         assert client is not None, "use the engine as a context manager"
         pending = self._pending  # future key -> (chunk index, future); released if interrupted
         finished = as_completed([], with_results=False)
-        limit = self.workers * IN_FLIGHT_PER_WORKER
+        limit = self.workers * IN_FLIGHT_PER_PROCESS
         while True:
             for index, items in take(chunks, limit - len(pending)):
                 payload: Any = pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)

@@ -11,7 +11,6 @@ so a chunk gives the same bytes on any of them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Protocol
@@ -19,7 +18,6 @@ from typing import Protocol
 from misinfo_risk.ingest.items import RawItem
 
 Chunk = tuple[int, Sequence[RawItem]]
-IN_FLIGHT_PER_WORKER = 2  # one chunk being scored, one waiting: workers never idle, memory bounded
 
 
 class EngineError(RuntimeError):
@@ -38,11 +36,6 @@ class Engine(Protocol):
     def describe(self) -> str: ...
 
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[int, bytes]]: ...
-
-
-def default_workers() -> int:
-    """The cores this process may use (respects `taskset` and container CPU sets)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def take(chunks: Iterator[Chunk], n: int) -> list[Chunk]:

@@ -10,9 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from misinfo_risk.batch.engines import IN_FLIGHT_PER_WORKER, Chunk, EngineError, default_workers, take
+from misinfo_risk.batch.engines import Chunk, EngineError, take
 from misinfo_risk.ingest.items import RawItem
-from misinfo_risk.runtime import ChunkPool, PoolStartError, failed_item
+from misinfo_risk.runtime import IN_FLIGHT_PER_PROCESS, ChunkPool, PoolStartError, failed_item, usable_cpus
 
 if TYPE_CHECKING:
     from misinfo_risk.model.scorer import Scorer
@@ -40,7 +40,7 @@ class LocalEngine:
         self.model_sha256 = model_sha256
         self.max_chars = max_chars
         self.base_rate = base_rate
-        self.workers = workers or default_workers()
+        self.workers = workers or usable_cpus()
         self._pool: ChunkPool | None = None
         self._starter: threading.Thread | None = None
 
@@ -77,7 +77,7 @@ class LocalEngine:
         assert self._pool is not None, "use the engine as a context manager"
         pool = self._pool
         pending: dict[Future[bytes], Chunk] = {}
-        limit = self.workers * IN_FLIGHT_PER_WORKER
+        limit = self.workers * IN_FLIGHT_PER_PROCESS
         try:
             while True:
                 for index, items in take(chunks, limit - len(pending)):
