@@ -41,7 +41,8 @@ class Spool:
         self._read = 0
         self._closed = False
         self._wakeup = asyncio.Event()
-        self.spilled_bytes = 0
+        self.spilled_bytes = 0  # all bytes that went through the file
+        self.peak_bytes = 0  # the most bytes waiting at once: what the bound holds to total_limit + one block
 
     @property
     def waiting_bytes(self) -> int:
@@ -69,6 +70,7 @@ class Spool:
             self._file.write(data)
             self._written += len(data)
             self.spilled_bytes += len(data)
+        self.peak_bytes = max(self.peak_bytes, self.waiting_bytes)
         self._wakeup.set()
 
     def close(self) -> None:
@@ -143,7 +145,11 @@ class SpooledStreamResponse(Response):
             await producer  # re-raise a producer failure (it already ended the stream)
             logger.info(
                 "stream finished",
-                extra={"request_id": scope.get("state", {}).get("request_id"), "spilled_bytes": spool.spilled_bytes},
+                extra={
+                    "request_id": scope.get("state", {}).get("request_id"),
+                    "spilled_bytes": spool.spilled_bytes,
+                    "peak_bytes": spool.peak_bytes,
+                },
             )
         finally:
             if not producer.done():

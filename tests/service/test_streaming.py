@@ -42,7 +42,7 @@ def test_spool_spills_past_its_memory_limit() -> None:
     spool.put_nowait(b"abc")
     spool.put_nowait(b"def")
     spool.close()
-    assert spool.spilled_bytes == 6
+    assert spool.spilled_bytes == 6 and spool.peak_bytes == 16
     assert asyncio.run(drain(spool)) == b"0123456789abcdef"
 
 
@@ -75,6 +75,7 @@ def test_put_waits_while_the_bound_is_exceeded() -> None:
         out = b"".join([block async for block in spool])
         await producer
         assert out == b"0123456789abcdefghijKLMNOPQRST"
+        assert spool.peak_bytes == 20  # the bound (10) plus the one block put while at it
         return events
 
     assert len(asyncio.run(run())) == 3

@@ -202,6 +202,9 @@ def test_a_stream_client_that_does_not_read_holds_back_the_server(tiny_artifact:
         assert ids == [f"a-{i}" for i in range(total)]
         server.wait_for(lambda: any(e.get("msg") == "stream finished" for e in server.logs()), "the stream's log line")
         (finished,) = [e for e in server.logs() if e.get("msg") == "stream finished"]
-        assert finished["spilled_bytes"] < 2 * 1048576  # main: all the results the socket buffers did not take
+        # At most the bound plus one chunk's results wait at once (before the bound: all the results the socket
+        # buffers did not take). Not `spilled_bytes`: it counts every byte that went through the file, and once
+        # the client reads, results keep flowing through the file until it drains, more the slower the machine.
+        assert finished["peak_bytes"] < 2 * 1048576, finished
     finally:
         server.stop()
