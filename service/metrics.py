@@ -161,13 +161,20 @@ def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
     MODEL_INFO.labels(card.version, card.sklearn_version, card.created_at.isoformat()).set(1)
     MODEL_EXPECTED_HIGH_SHARE.set(card.baseline.get("high_share", float("nan")))
     MODEL_EXPECTED_MEAN_SCORE.set(card.baseline.get("mean_score", float("nan")))
-    labelled = {ARTICLES_SCORED: LEVELS, ARTICLES_REJECTED: REJECT_REASONS, ARTICLES_NOT_ASSESSED: NOT_ASSESSED_REASONS}
+    labelled = {
+        ARTICLES_SCORED: LEVELS,
+        ARTICLES_REJECTED: REJECT_REASONS,
+        ARTICLES_NOT_ASSESSED: NOT_ASSESSED_REASONS,
+        ARTICLES_GENRE: GENRES,
+    }
     for endpoint in ENDPOINTS:
-        for metric, values in (labelled | {ARTICLES_GENRE: GENRES}).items():
+        for metric, values in labelled.items():
             for value in values:
                 _child(metric, endpoint, value)
-        for histogram in (SCORE, SCORING_DURATION) if endpoint == "single" else (SCORE, SCORING_DURATION, BATCH_SIZE):
-            _child(histogram, endpoint)
+        _child(SCORE, endpoint)
+        _child(SCORING_DURATION, endpoint)
+        if endpoint != "single":
+            _child(BATCH_SIZE, endpoint)
     not_by_endpoint = {SIGNAL_FIRED: signals, ARTICLES_LANGUAGE: (*LANGUAGES, "other", "und"), RESULT_WARNINGS: WARNINGS}
     for counter, names in not_by_endpoint.items():
         for name in names:
@@ -217,7 +224,10 @@ class ServiceProcessCollector(Collector):
             except psutil.Error:  # exited meanwhile
                 continue
             alive += 1
-            cpu, rss, vms, fds = cpu + times.user + times.system, rss + memory.rss, vms + memory.vms, fds + files
+            cpu += times.user + times.system
+            rss += memory.rss
+            vms += memory.vms
+            fds += files
         yield CounterMetricFamily("process_cpu_seconds", "CPU seconds of all service processes.", value=cpu)
         yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory of all service processes.", value=rss)
         yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory of all service processes.", value=vms)
