@@ -8,7 +8,6 @@ scoring pool before the first request is accepted; an ArtifactError there stops 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,8 +20,6 @@ from misinfo_risk.service.errors import EXCEPTION_HANDLERS
 from misinfo_risk.service.middleware import RequestContextMiddleware
 from misinfo_risk.service.scoring import ServiceState
 from misinfo_risk.service.settings import Settings
-
-logger = logging.getLogger("misinfo_risk.app")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
