@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
@@ -43,7 +44,6 @@ from misinfo_risk.service.scoring import (
     ndjson_lines,
     score_batch,
     score_chunks,
-    stream_error_line,
 )
 from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
@@ -136,8 +136,8 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
         if problem is None and lines is not None and lines.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
-        if problem is not None:
-            spool.put_nowait(stream_error_line(count, problem))
+        if problem is not None:  # the last line: no more results follow
+            spool.put_nowait(orjson.dumps({"index": count, "id": None, "error": problem.body()}) + b"\n")
 
     spool = Spool(state.settings.stream_memory_bytes, state.settings.stream_buffer_bytes)
     return SpooledStreamResponse(produce, spool, media_type=NDJSON)

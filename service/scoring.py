@@ -222,8 +222,3 @@ def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
         }
     )
     return head[:-1] + b',"results":[' + b",".join(outcome_json(o) for o in outcomes) + b"]}"
-
-
-def stream_error_line(index: int, problem: Problem) -> bytes:
-    """The last NDJSON line of a stream that stops early: no more results follow."""
-    return orjson.dumps({"index": index, "id": None, "error": problem.body()}) + b"\n"
