@@ -47,12 +47,6 @@ def require_media_type(
     return kind
 
 
-def wants_ndjson(request: Request) -> bool:
-    """True if the Accept header asks for NDJSON (any of NDJSON_TYPES)."""
-    accept = request.headers.get("accept", "").lower()
-    return any(t in accept for t in NDJSON_TYPES)
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refusing with 413 as soon as it is known to exceed `limit` bytes.
 

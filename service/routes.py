@@ -33,7 +33,6 @@ from misinfo_risk.service.bodies import (
     decode_json,
     read_body,
     require_media_type,
-    wants_ndjson,
 )
 from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
 from misinfo_risk.service.results import Limits
@@ -105,7 +104,7 @@ async def score_articles(request: Request) -> Response:
             "too-many-items",
             f"The batch has {len(items):,} items; the limit is {settings.max_batch_items:,}. Split it, or stream it as NDJSON.",
         )
-    if wants_ndjson(request):
+    if any(t in request.headers.get("accept", "").lower() for t in NDJSON_TYPES):  # Accept asks for NDJSON
         return _stream(state, items, None, base_rate)
     outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
     return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
