@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from misinfo_risk.service import metrics
-from misinfo_risk.service.errors import BodyTimeout, Problem, request_timeout
+from misinfo_risk.service.errors import Problem, request_timeout
 from misinfo_risk.service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -77,7 +77,7 @@ class RequestContextMiddleware:
                 async with asyncio.timeout(self.body_timeout):  # counts only while the app waits for body bytes
                     message = await receive()
             except TimeoutError:
-                raise BodyTimeout(self.body_timeout) from None
+                raise request_timeout(self.body_timeout) from None
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 state["body_done"] = not message.get("more_body", False)
@@ -97,10 +97,6 @@ class RequestContextMiddleware:
             await self.app(scope, receive_counting, send_with_id)
         except ClientDisconnect:
             state["status"] = state["status"] or CLIENT_CLOSED
-        except BodyTimeout:
-            if not state["status"]:
-                await request_timeout(self.body_timeout).response(scope["path"], request_id)(scope, receive, send_with_id)
-            state["status"] = state["status"] or 408
         except Exception:
             error_logger.exception("unhandled error", extra={"request_id": request_id, "route": route})
             if not state["status"]:

@@ -34,7 +34,7 @@ from misinfo_risk.service.bodies import (
     read_body,
     require_media_type,
 )
-from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
+from misinfo_risk.service.errors import FieldError, Problem, invalid_article
 from misinfo_risk.service.results import Limits
 from misinfo_risk.service.scoring import (
     ServiceState,
@@ -121,12 +121,10 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
                 await spool.put(ndjson_lines(result.outcomes))
-        except Problem as exc:  # a scoring process died (503)
+        except Problem as exc:  # a scoring process died (503), or the request body stopped arriving (408)
             problem = exc
         except ClientDisconnect:
             raise
-        except BodyTimeout as exc:
-            problem = request_timeout(exc.args[0])
         except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
             logger.exception("a stream failed", extra={"items_sent": count})
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
