@@ -40,7 +40,7 @@ from misinfo_risk.service.scoring import (
     ServiceState,
     base_rate_of,
     batch_body,
-    ndjson_lines,
+    outcome_json,
     score_batch,
     score_chunks,
 )
@@ -120,7 +120,7 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
             async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
-                await spool.put(ndjson_lines(result.outcomes))
+                await spool.put(b"".join(outcome_json(o) + b"\n" for o in result.outcomes))
         except Problem as exc:  # a scoring process died (503), or the request body stopped arriving (408)
             problem = exc
         except ClientDisconnect:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -202,10 +202,6 @@ async def score_batch(
 def outcome_json(outcome: Outcome) -> bytes:
     """An outcome as it appears in batch results: the assessment, or `{"index", "id", "error"}`."""
     return outcome.json if isinstance(outcome, Scored) else orjson.dumps(item_error(outcome))
-
-
-def ndjson_lines(outcomes: Iterable[Outcome]) -> bytes:
-    return b"".join(outcome_json(o) + b"\n" for o in outcomes)
 
 
 def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
