@@ -111,8 +111,7 @@ class NdjsonLines:
             if self.overflowed:
                 return
         tail: list[Any] = []
-        if partial and not skipping:
-            self._push(bytes(partial), tail)
+        self._push(bytes(partial), tail)  # empty while skipping (an over-long last line was already pushed)
         if tail:
             yield tail
 
@@ -122,7 +121,7 @@ class NdjsonLines:
             line = line.strip()
             if not line:
                 return
-        if self.overflowed or self.count >= self._max_items:
+        if self.count >= self._max_items:
             self.overflowed = True
             return
         if line is None or len(line) > self._max_line:
