@@ -166,9 +166,7 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     A 422 problem when the parameter is not a number strictly between 0 and 1, a 409 when the loaded
     model's card records no prevalence to convert from. Checked before the body is read.
     """
-    if not request.scope.get("query_string"):
-        return state.settings.base_rate
-    raw = request.query_params.get("base_rate")
+    raw = request.query_params.get("base_rate") if request.scope.get("query_string") else None  # parse only if any
     if raw is None:
         return state.settings.base_rate
     try:
