@@ -39,7 +39,6 @@ from misinfo_risk.service.results import Limits
 from misinfo_risk.service.scoring import (
     ServiceState,
     base_rate_of,
-    batch_body,
     outcome_json,
     score_batch,
     score_chunks,
@@ -106,8 +105,7 @@ async def score_articles(request: Request) -> Response:
         )
     if any(t in request.headers.get("accept", "").lower() for t in NDJSON_TYPES):  # Accept asks for NDJSON
         return _stream(state, items, None, base_rate)
-    outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
-    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
+    return Response(await score_batch(state, items, endpoint="batch", base_rate=base_rate), media_type=JSON)
 
 
 def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_rate: float | None) -> Response:
@@ -178,8 +176,7 @@ async def score_feed(request: Request) -> Response:
         raise Problem(422, "invalid-request", f"The feed in the body cannot be read: {exc}", [error]) from exc
     if len(items) > settings.max_batch_items:
         raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
-    outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
-    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
+    return Response(await score_batch(state, items, endpoint="feed", base_rate=base_rate), media_type=JSON)
 
 
 @operations.get("/healthz", response_model=schemas.Health, summary="Liveness: the process is up")

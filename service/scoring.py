@@ -4,8 +4,7 @@ A single article is scored in the web worker (`score_one`); batches, streams and
 scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread without one, with the runtime's
 rule (docs/runtime.md): every item gets its own outcome, in order.
 
-    >>> outcomes = await score_batch(state, items, endpoint="feed")   # doctest: +SKIP
-    >>> [o.level if isinstance(o, Scored) else o.reason for o in outcomes]   # doctest: +SKIP
+    >>> body = await score_batch(state, items, endpoint="feed")   # one result or item error per item  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -183,10 +182,8 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     return value
 
 
-async def score_batch(
-    state: ServiceState, items: Sequence[Any], *, endpoint: str, base_rate: float | None = None
-) -> list[Outcome]:
-    """Score items (decoded article objects) on every core; outcomes in order; metrics recorded.
+async def score_batch(state: ServiceState, items: Sequence[Any], *, endpoint: str, base_rate: float | None = None) -> bytes:
+    """Score items (decoded article objects) on every core, metrics recorded: the JSON batch body (`batch_body`).
 
     A 503 problem if a scoring process died meanwhile."""
     metrics.record_batch_size(endpoint, len(items))
@@ -194,7 +191,7 @@ async def score_batch(
     async for result in score_chunks(state, items, base_rate=base_rate):
         metrics.record_outcomes(endpoint, result)
         outcomes.extend(result.outcomes)
-    return outcomes
+    return batch_body(state.scorer.version, outcomes)
 
 
 def outcome_json(outcome: Outcome) -> bytes:
