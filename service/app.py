@@ -48,8 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # FastAPI's docs pages load their scripts from a CDN: service/pages.py serves local ones
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.service = None
+    app.state.settings = settings  # app.state.service: set by the lifespan (auth.service_state answers 503 until then)
     app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
     app.include_router(routes.operations)
     app.include_router(routes.router)
