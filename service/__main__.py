@@ -20,7 +20,6 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError
@@ -139,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     created = prepare_metrics_dir()
     board = prepare_accept_board(settings)
     # A single-worker uvicorn re-raises the SIGTERM it handled once it has shut down; with the default
-    # handler the process would then die at once and leave its metrics directory in /tmp. Exit instead.
-    signal.signal(signal.SIGTERM, _exit_after_shutdown)
+    # handler the process would then die at once and leave its metrics directory in /tmp. Exit into the finally below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_OK))
     try:
         uvicorn.run(APP, **uvicorn_options(settings))
     except SystemExit as exc:  # uvicorn exits with 3 when the app fails to start
@@ -151,10 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if board is not None:
             board.unlink(missing_ok=True)
     return EXIT_OK
-
-
-def _exit_after_shutdown(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(EXIT_OK)  # the finally block of main() removes what it created
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ scoring pool before the first request is accepted; an ArtifactError there stops 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,8 +20,6 @@ from misinfo_risk.service.errors import EXCEPTION_HANDLERS
 from misinfo_risk.service.middleware import RequestContextMiddleware
 from misinfo_risk.service.scoring import ServiceState
 from misinfo_risk.service.settings import Settings
-
-logger = logging.getLogger("misinfo_risk.app")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,8 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # FastAPI's docs pages load their scripts from a CDN: service/pages.py serves local ones
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.service = None
+    app.state.settings = settings  # app.state.service: set by the lifespan (auth.service_state answers 503 until then)
     app.state.api_keys = ApiKeys(tuple(k.get_secret_value() for k in settings.api_keys))
     app.include_router(routes.operations)
     app.include_router(routes.router)

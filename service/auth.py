@@ -20,6 +20,8 @@ from fastapi import Request
 from misinfo_risk.service.errors import Problem
 from misinfo_risk.service.scoring import ServiceState
 
+KEY_REQUIRED = "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
+
 
 class ApiKeys:
     """A set of accepted keys, held as digests. Empty means authentication is off."""
@@ -41,10 +43,6 @@ class ApiKeys:
         return matched
 
 
-def unauthorized(detail: str) -> Problem:
-    return Problem(401, "unauthorized", detail, headers={"www-authenticate": 'Bearer realm="misinfo-risk"'})
-
-
 def service_state(request: Request) -> ServiceState:
     """The worker's ServiceState; a 503 problem if start-up has not finished."""
     state: ServiceState | None = getattr(request.app.state, "service", None)
@@ -58,10 +56,9 @@ def authorized_state(request: Request) -> ServiceState:
     keys: ApiKeys = request.app.state.api_keys
     if keys.enabled:
         candidate = _presented_key(request)
-        if candidate is None:
-            raise unauthorized("An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
         if not keys.accepts(candidate):
-            raise unauthorized("The API key is not valid.")
+            detail = KEY_REQUIRED if candidate is None else "The API key is not valid."
+            raise Problem(401, "unauthorized", detail, headers={"www-authenticate": 'Bearer realm="misinfo-risk"'})
     return service_state(request)
 
 

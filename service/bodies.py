@@ -47,12 +47,6 @@ def require_media_type(
     return kind
 
 
-def wants_ndjson(request: Request) -> bool:
-    """True if the Accept header asks for NDJSON (any of NDJSON_TYPES)."""
-    accept = request.headers.get("accept", "").lower()
-    return any(t in accept for t in NDJSON_TYPES)
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refusing with 413 as soon as it is known to exceed `limit` bytes.
 
@@ -117,8 +111,7 @@ class NdjsonLines:
             if self.overflowed:
                 return
         tail: list[Any] = []
-        if partial and not skipping:
-            self._push(bytes(partial), tail)
+        self._push(bytes(partial), tail)  # empty while skipping (an over-long last line was already pushed)
         if tail:
             yield tail
 
@@ -128,7 +121,7 @@ class NdjsonLines:
             line = line.strip()
             if not line:
                 return
-        if self.overflowed or self.count >= self._max_items:
+        if self.count >= self._max_items:
             self.overflowed = True
             return
         if line is None or len(line) > self._max_line:

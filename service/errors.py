@@ -90,11 +90,8 @@ def content_too_large(limit: int) -> Problem:
     return Problem(413, "content-too-large", detail, headers={"connection": "close"})
 
 
-class BodyTimeout(Exception):
-    """The request body stopped arriving for longer than the body timeout (raised by the request middleware)."""
-
-
 def request_timeout(seconds: float) -> Problem:
+    """Raised by the request middleware when the body stops arriving (rendered like any problem, or as a stream's last line)."""
     detail = f"The request body stopped arriving for more than {seconds:g} s."
     return Problem(408, "request-timeout", detail, headers={"connection": "close"})
 

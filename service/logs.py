@@ -25,11 +25,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
         out: dict[str, Any] = {"ts": ts, "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
-                out[key] = value
-        if "pid" not in out:
-            out["pid"] = record.process or os.getpid()
+        out |= {key: value for key, value in record.__dict__.items() if key not in _STANDARD and not key.startswith("_")}
+        out.setdefault("pid", record.process or os.getpid())
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(out, default=str).decode()

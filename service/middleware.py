@@ -21,22 +21,15 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from misinfo_risk.service import metrics
-from misinfo_risk.service.errors import BodyTimeout, Problem, request_timeout
+from misinfo_risk.service.errors import Problem, request_timeout
 from misinfo_risk.service.logs import ACCESS_LOGGER
 
 REQUEST_ID_HEADER = b"x-request-id"
-_REQUEST_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}")
 CLIENT_CLOSED = 499  # nginx's code for "client closed the request", used in logs and metrics only
 
 access_logger = logging.getLogger(ACCESS_LOGGER)
 error_logger = logging.getLogger("misinfo_risk.errors")
-
-
-def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
-    for name, value in headers:
-        if name == REQUEST_ID_HEADER and _REQUEST_ID.fullmatch(value):
-            return value.decode("ascii")
-    return uuid.uuid4().hex
 
 
 class RequestContextMiddleware:
@@ -65,7 +58,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         began = time.perf_counter()
-        request_id = request_id_from(scope["headers"])
+        headers = Headers(scope=scope)
+        request_id = headers.get("x-request-id", "")
+        if not _REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         route = self.route_label(scope)
         state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0, "body_done": False}
@@ -77,7 +73,7 @@ class RequestContextMiddleware:
                 async with asyncio.timeout(self.body_timeout):  # counts only while the app waits for body bytes
                     message = await receive()
             except TimeoutError:
-                raise BodyTimeout(self.body_timeout) from None
+                raise request_timeout(self.body_timeout) from None
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 state["body_done"] = not message.get("more_body", False)
@@ -97,10 +93,6 @@ class RequestContextMiddleware:
             await self.app(scope, receive_counting, send_with_id)
         except ClientDisconnect:
             state["status"] = state["status"] or CLIENT_CLOSED
-        except BodyTimeout:
-            if not state["status"]:
-                await request_timeout(self.body_timeout).response(scope["path"], request_id)(scope, receive, send_with_id)
-            state["status"] = state["status"] or 408
         except Exception:
             error_logger.exception("unhandled error", extra={"request_id": request_id, "route": route})
             if not state["status"]:
@@ -110,10 +102,9 @@ class RequestContextMiddleware:
         finally:
             in_progress.dec()
             final_route = getattr(scope.get("route"), "path", route)  # the matched route's template
-            self._finish(scope, final_route, request_id, state, time.perf_counter() - began)
+            self._finish(scope, headers, final_route, request_id, state, time.perf_counter() - began)
 
-    def _finish(self, scope: Scope, route: str, request_id: str, state: dict[str, Any], seconds: float) -> None:
-        headers = Headers(scope=scope)
+    def _finish(self, scope: Scope, headers: Headers, route: str, request_id: str, state: dict[str, Any], seconds: float) -> None:
         declared = headers.get("content-length", "")
         request_bytes = (int(declared) if declared.isdigit() else 0) or state["received"]
         metrics.record_request(route, scope["method"], state["status"], seconds, request_bytes, state["sent"])

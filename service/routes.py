@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
@@ -32,18 +33,15 @@ from misinfo_risk.service.bodies import (
     decode_json,
     read_body,
     require_media_type,
-    wants_ndjson,
 )
-from misinfo_risk.service.errors import BodyTimeout, FieldError, Problem, invalid_article, request_timeout
+from misinfo_risk.service.errors import FieldError, Problem, invalid_article
 from misinfo_risk.service.results import Limits
 from misinfo_risk.service.scoring import (
     ServiceState,
     base_rate_of,
-    batch_body,
-    ndjson_lines,
+    outcome_json,
     score_batch,
     score_chunks,
-    stream_error_line,
 )
 from misinfo_risk.service.streaming import Spool, SpooledStreamResponse
 
@@ -105,10 +103,9 @@ async def score_articles(request: Request) -> Response:
             "too-many-items",
             f"The batch has {len(items):,} items; the limit is {settings.max_batch_items:,}. Split it, or stream it as NDJSON.",
         )
-    if wants_ndjson(request):
+    if any(t in request.headers.get("accept", "").lower() for t in NDJSON_TYPES):  # Accept asks for NDJSON
         return _stream(state, items, None, base_rate)
-    outcomes = await score_batch(state, items, endpoint="batch", base_rate=base_rate)
-    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
+    return Response(await score_batch(state, items, endpoint="batch", base_rate=base_rate), media_type=JSON)
 
 
 def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_rate: float | None) -> Response:
@@ -121,13 +118,11 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
             async for result in score_chunks(state, blocks, base_rate=base_rate):
                 metrics.record_outcomes("batch", result)
                 count += len(result.outcomes)
-                await spool.put(ndjson_lines(result.outcomes))
-        except Problem as exc:  # a scoring process died (503)
+                await spool.put(b"".join(outcome_json(o) + b"\n" for o in result.outcomes))
+        except Problem as exc:  # a scoring process died (503), or the request body stopped arriving (408)
             problem = exc
         except ClientDisconnect:
             raise
-        except BodyTimeout as exc:
-            problem = request_timeout(exc.args[0])
         except Exception:  # a failure no item can be blamed for: end the stream with an explicit error, never cleanly
             logger.exception("a stream failed", extra={"items_sent": count})
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
@@ -136,8 +131,8 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
         if problem is None and lines is not None and lines.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
-        if problem is not None:
-            spool.put_nowait(stream_error_line(count, problem))
+        if problem is not None:  # the last line: no more results follow
+            spool.put_nowait(orjson.dumps({"index": count, "id": None, "error": problem.body()}) + b"\n")
 
     spool = Spool(state.settings.stream_memory_bytes, state.settings.stream_buffer_bytes)
     return SpooledStreamResponse(produce, spool, media_type=NDJSON)
@@ -181,8 +176,7 @@ async def score_feed(request: Request) -> Response:
         raise Problem(422, "invalid-request", f"The feed in the body cannot be read: {exc}", [error]) from exc
     if len(items) > settings.max_batch_items:
         raise Problem(413, "too-many-items", f"The feed has {len(items):,} entries; the limit is {settings.max_batch_items:,}.")
-    outcomes = await score_batch(state, items, endpoint="feed", base_rate=base_rate)
-    return Response(batch_body(state.scorer.version, outcomes), media_type=JSON)
+    return Response(await score_batch(state, items, endpoint="feed", base_rate=base_rate), media_type=JSON)
 
 
 @operations.get("/healthz", response_model=schemas.Health, summary="Liveness: the process is up")

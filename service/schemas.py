@@ -19,7 +19,7 @@ from pydantic.json_schema import models_json_schema
 from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.model.types import Article, RiskAssessment
 from misinfo_risk.runtime import Rejected
-from misinfo_risk.service.auth import SECURITY, SECURITY_SCHEMES
+from misinfo_risk.service.auth import KEY_REQUIRED, SECURITY, SECURITY_SCHEMES
 from misinfo_risk.service.bodies import FEED_TYPES
 from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, Problem, invalid_article
 from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
@@ -69,7 +69,7 @@ EXAMPLE_FOREIGN_ARTICLE = {
 _EMPTY_TEXT = Rejected(1, "story-44", "text", "empty", "must contain non-whitespace characters")
 
 _PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
-    401: ("unauthorized", "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."),
+    401: ("unauthorized", KEY_REQUIRED),
     409: (
         "base-rate-unavailable",
         "base_rate=0.05: model risk-v1 does not record the base rate its score is calibrated at (its model card has no "

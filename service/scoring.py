@@ -4,8 +4,7 @@ A single article is scored in the web worker (`score_one`); batches, streams and
 scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread without one, with the runtime's
 rule (docs/runtime.md): every item gets its own outcome, in order.
 
-    >>> outcomes = await score_batch(state, items, endpoint="feed")   # doctest: +SKIP
-    >>> [o.level if isinstance(o, Scored) else o.reason for o in outcomes]   # doctest: +SKIP
+    >>> body = await score_batch(state, items, endpoint="feed")   # one result or item error per item  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -166,9 +165,7 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     A 422 problem when the parameter is not a number strictly between 0 and 1, a 409 when the loaded
     model's card records no prevalence to convert from. Checked before the body is read.
     """
-    if not request.scope.get("query_string"):
-        return state.settings.base_rate
-    raw = request.query_params.get("base_rate")
+    raw = request.query_params.get("base_rate") if request.scope.get("query_string") else None  # parse only if any
     if raw is None:
         return state.settings.base_rate
     try:
@@ -185,10 +182,8 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     return value
 
 
-async def score_batch(
-    state: ServiceState, items: Sequence[Any], *, endpoint: str, base_rate: float | None = None
-) -> list[Outcome]:
-    """Score items (decoded article objects) on every core; outcomes in order; metrics recorded.
+async def score_batch(state: ServiceState, items: Sequence[Any], *, endpoint: str, base_rate: float | None = None) -> bytes:
+    """Score items (decoded article objects) on every core, metrics recorded: the JSON batch body (`batch_body`).
 
     A 503 problem if a scoring process died meanwhile."""
     metrics.record_batch_size(endpoint, len(items))
@@ -196,16 +191,12 @@ async def score_batch(
     async for result in score_chunks(state, items, base_rate=base_rate):
         metrics.record_outcomes(endpoint, result)
         outcomes.extend(result.outcomes)
-    return outcomes
+    return batch_body(state.scorer.version, outcomes)
 
 
 def outcome_json(outcome: Outcome) -> bytes:
     """An outcome as it appears in batch results: the assessment, or `{"index", "id", "error"}`."""
     return outcome.json if isinstance(outcome, Scored) else orjson.dumps(item_error(outcome))
-
-
-def ndjson_lines(outcomes: Iterable[Outcome]) -> bytes:
-    return b"".join(outcome_json(o) + b"\n" for o in outcomes)
 
 
 def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
@@ -222,8 +213,3 @@ def batch_body(model_version: str, outcomes: Sequence[Outcome]) -> bytes:
         }
     )
     return head[:-1] + b',"results":[' + b",".join(outcome_json(o) for o in outcomes) + b"]}"
-
-
-def stream_error_line(index: int, problem: Problem) -> bytes:
-    """The last NDJSON line of a stream that stops early: no more results follow."""
-    return orjson.dumps({"index": index, "id": None, "error": problem.body()}) + b"\n"

@@ -128,6 +128,22 @@ def test_a_body_that_stops_arriving_gets_408_and_the_connection_closes(impatient
     assert data.startswith(b"HTTP/1.1 408") and b"request-timeout" in data and seconds < 4
 
 
+def test_a_stream_whose_body_stops_arriving_ends_with_a_408_line(impatient: ServeProcess) -> None:
+    head = b"POST /v1/score/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n"
+    line = json.dumps(article_dict(1)).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", impatient.port)) as sock:
+        sock.sendall(head + f"{len(line):x}\r\n".encode() + line + b"\r\n")  # one article, then nothing more
+        sock.settimeout(8)
+        data = b""
+        while b"request-timeout" not in data and (chunk := sock.recv(65536)):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200")
+    chunks = [part for part in data.split(b"\r\n") if part.startswith(b"{")]  # the chunked body's chunks
+    lines = [json.loads(line) for chunk in chunks for line in chunk.splitlines()]
+    assert [line.get("error", {}).get("status") for line in lines] == [None, 408]  # the article's result, then the 408
+    assert lines[1]["index"] == 1 and lines[1]["error"]["type"].endswith("request-timeout")
+
+
 def test_a_keep_alive_connection_still_works_within_the_timeouts(impatient: ServeProcess) -> None:
     with httpx2.Client(base_url=impatient.url) as http:
         for _ in range(3):
