@@ -54,7 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.router)
     pages.install(app)  # the review page at /, /docs and /redoc
     schemas.install_openapi(app)
-    app.add_middleware(
-        RequestContextMiddleware, access_log=settings.access_log, body_timeout=settings.body_timeout
-    )  # added last: outermost
+    app.add_middleware(RequestContextMiddleware, settings=settings)  # added last: outermost
     return app

@@ -90,12 +90,6 @@ def content_too_large(limit: int) -> Problem:
     return Problem(413, "content-too-large", detail, headers={"connection": "close"})
 
 
-def request_timeout(seconds: float) -> Problem:
-    """Raised by the request middleware when the body stops arriving (rendered like any problem, or as a stream's last line)."""
-    detail = f"The request body stopped arriving for more than {seconds:g} s."
-    return Problem(408, "request-timeout", detail, headers={"connection": "close"})
-
-
 def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:
     return Problem(
         415,

@@ -21,8 +21,9 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from misinfo_risk.service import metrics
-from misinfo_risk.service.errors import Problem, request_timeout
+from misinfo_risk.service.errors import Problem
 from misinfo_risk.service.logs import ACCESS_LOGGER
+from misinfo_risk.service.settings import Settings
 
 REQUEST_ID_HEADER = b"x-request-id"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,127}")
@@ -33,12 +34,11 @@ error_logger = logging.getLogger("misinfo_risk.errors")
 
 
 class RequestContextMiddleware:
-    """See the module docstring. Add with `app.add_middleware(RequestContextMiddleware)`."""
+    """See the module docstring. Add with `app.add_middleware(RequestContextMiddleware, settings=settings)`."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True, body_timeout: float = 10.0) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.access_log = access_log
-        self.body_timeout = body_timeout
+        self.settings = settings
         self._known: frozenset[str] | None = None
 
     def route_label(self, scope: Scope) -> str:
@@ -64,16 +64,23 @@ class RequestContextMiddleware:
             request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         route = self.route_label(scope)
-        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0, "body_done": False}
+        state: dict[str, Any] = {"status": 0, "sent": 0, "received": 0, "body_done": False, "waited": 0.0}
 
         async def receive_counting() -> Message:
             if state["body_done"]:
                 return await receive()
+            # the body's time counts only while the app waits for it: each part within body_timeout of the last,
+            # and after the first body_timeout seconds, body_min_rate bytes per second of waiting on average
+            budget = max(self.settings.body_timeout, state["received"] / self.settings.body_min_rate) - state["waited"]
+            asked = time.perf_counter()
             try:
-                async with asyncio.timeout(self.body_timeout):  # counts only while the app waits for body bytes
+                async with asyncio.timeout(min(self.settings.body_timeout, budget)):
                     message = await receive()
-            except TimeoutError:
-                raise request_timeout(self.body_timeout) from None
+            except TimeoutError:  # answered by the app's handler, or as a stream's last line
+                detail = f"The request body stopped arriving for more than {self.settings.body_timeout:g} s, or arrived at under "
+                detail += f"{self.settings.body_min_rate:,.0f} bytes/s."
+                raise Problem(408, "request-timeout", detail, headers={"connection": "close"}) from None
+            state["waited"] += time.perf_counter() - asked
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 state["body_done"] = not message.get("more_body", False)
@@ -108,7 +115,7 @@ class RequestContextMiddleware:
         declared = headers.get("content-length", "")
         request_bytes = (int(declared) if declared.isdigit() else 0) or state["received"]
         metrics.record_request(route, scope["method"], state["status"], seconds, request_bytes, state["sent"])
-        if self.access_log and access_logger.isEnabledFor(logging.INFO):
+        if self.settings.access_log and access_logger.isEnabledFor(logging.INFO):
             client = scope.get("client")
             access_logger.info(
                 "request",

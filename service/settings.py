@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=10.0, gt=0)
     """Seconds the server waits for the next part of a request body; then it answers 408 and closes."""
 
+    body_min_rate: float = Field(default=500.0, gt=0)
+    """Bytes per second a request body must average once the server has waited body_timeout seconds for it
+    (Apache mod_reqtimeout's default rate); a body that trickles slower is answered 408 and closed."""
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -128,6 +128,23 @@ def test_a_body_that_stops_arriving_gets_408_and_the_connection_closes(impatient
     assert data.startswith(b"HTTP/1.1 408") and b"request-timeout" in data and seconds < 4
 
 
+def test_a_trickled_body_gets_408_and_the_connection_closes(impatient: ServeProcess) -> None:
+    """A byte every 0.3 s never leaves a 1 s gap, but averages far under RISK_BODY_MIN_RATE (500 bytes/s)."""
+    with socket.create_connection(("127.0.0.1", impatient.port)) as sock:
+        began = time.monotonic()
+        sock.sendall(b"POST /v1/score HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n")
+        sock.settimeout(0.3)
+        data = b""
+        with contextlib.suppress(OSError):  # the server may close while we trickle
+            while not data and time.monotonic() - began < 8:
+                sock.sendall(b" ")
+                with contextlib.suppress(TimeoutError):
+                    data = sock.recv(65536)
+        rest, _ = read_until_closed(sock, 8)
+    assert (data + rest).startswith(b"HTTP/1.1 408") and b"bytes/s" in data + rest
+    assert time.monotonic() - began < 4
+
+
 def test_a_stream_whose_body_stops_arriving_ends_with_a_408_line(impatient: ServeProcess) -> None:
     head = b"POST /v1/score/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n"
     line = json.dumps(article_dict(1)).encode() + b"\n"
