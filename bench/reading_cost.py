@@ -6,7 +6,9 @@ The same scorer code scores each article twice, alternately, on one core: once a
 with the reading step replaced by a fixed "English, assessed" answer and no genre model. Pairing
 article by article cancels the VM's drift, which moves separate runs by +-30% here. Reports the p50
 of each and the median of the per-article differences (what language + genre add), for single
-articles and for `score_many` chunks of 100.
+articles and for `score_many` chunks of 100. Last, the language identifier alone on each article's first
+look (100 characters): right after scoring an article (its tables cold, as when scoring) and again at once
+(warm); what it costs while scoring is set by memory, not arithmetic.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from bench.corpus import articles_5kb
 from misinfo_risk.model.document import Doc
-from misinfo_risk.model.reading import Reading
+from misinfo_risk.model.reading import SAMPLE_CHARS, Reading, identify, word_sample
 from misinfo_risk.model.scorer import load_scorer
 from misinfo_risk.model.types import LanguageReading
 
@@ -64,6 +66,16 @@ def main() -> None:
     chunk_with, chunk_without = _paired(shipped.score_many, bare.score_many, chunks)
     rate_with = len(articles) / sum(chunk_with)
     rate_without = len(articles) / sum(chunk_without)
+    cold, warm = [], []
+    for article in articles[200:1_200]:
+        bare.score(article)
+        sample = word_sample(Doc(article), SAMPLE_CHARS)
+        t0 = time.perf_counter()
+        identify(sample)
+        t1 = time.perf_counter()
+        identify(sample)
+        cold.append(t1 - t0)
+        warm.append(time.perf_counter() - t1)
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print("| measure | without reading | with language + genre | added |")
     print("|---|---|---|---|")
@@ -75,6 +87,10 @@ def main() -> None:
     print(
         f"| `score_many`, chunks of 100 | {rate_without:,.0f} articles/s | {rate_with:,.0f} articles/s | "
         f"{rate_with / rate_without - 1:+.1%} throughput |"
+    )
+    print(
+        f"| language identifier alone, {SAMPLE_CHARS} characters, p50 | warm (again at once): {p50(warm) * 1e6:.0f} us "
+        f"| right after scoring an article (cold): {p50(cold) * 1e6:.0f} us | |"
     )
 
 
