@@ -9,7 +9,10 @@ Each round measures, one after the other on the same ~5 KB articles (bench.corpu
 - floor: wrk p50 over 1 keep-alive connection against `bench/http_floor.py`, a bare ASGI app on uvicorn
   (uvloop + httptools) that reads the body, calls `score_chunk` and sends the bytes: no FastAPI, request
   id, auth, checks, metrics or access log; what serving over HTTP costs on this machine before any feature;
-- service: wrk p50 over 1 keep-alive connection against `misinfo-risk serve --workers 1` (access log off).
+- service: wrk p50 over 1 keep-alive connection against `misinfo-risk serve --workers 1` (access log off);
+- HTTP alone: the floor's server answering every request with one result scored once (BENCH_FLOOR_CANNED=1):
+  the exchange without scoring. Floor - in-process - HTTP alone is what scoring itself costs more in a server,
+  between requests, than back to back in a loop (its memory colder).
 
 Prints each round's figures and the gaps (floor minus in-process, service minus in-process, service minus
 floor), then their medians. Interleaving the three within a round cancels most of the VM's drift.
@@ -41,10 +44,20 @@ def one_round(bodies: Path, seconds: int) -> dict[str, float]:
     with TreeServer(ROOT, workers=1, command=FLOOR) as floor:
         wrk(floor.url, bodies, connections=1, seconds=2)  # warm-up
         out["floor"] = wrk(floor.url, bodies, connections=1, seconds=seconds).p50_ms
+    with TreeServer(ROOT, workers=1, command=["env", "BENCH_FLOOR_CANNED=1", *FLOOR]) as canned:
+        wrk(canned.url, bodies, connections=1, seconds=2)
+        out["http_alone"] = wrk(canned.url, bodies, connections=1, seconds=seconds).p50_ms
     with TreeServer(ROOT, workers=1) as server:
         wrk(server.url + "/v1/score", bodies, connections=1, seconds=2)
         out["service"] = wrk(server.url + "/v1/score", bodies, connections=1, seconds=seconds).p50_ms
     return out
+
+
+def _row(m: dict[str, float]) -> str:
+    return (
+        f"{m['in_process']:.3f} | {m['floor']:.3f} | {m['service']:.3f} | {m['floor_gap']:+.3f} | {m['gap']:+.3f} "
+        f"| {m['own']:+.3f} | {m['http_alone']:.3f} | {m['colder']:+.3f}"
+    )
 
 
 def main() -> None:
@@ -58,22 +71,16 @@ def main() -> None:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
     print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; commit {commit.strip()}")
     print("\n| round | in-process p50 (ms) | floor p50 | service p50 | floor - in-process | service - in-process", end="")
-    print(" | service - floor |")
-    print("|---|---|---|---|---|---|---|")
+    print(" | service - floor | HTTP alone p50 | scoring's own extra in a server |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in range(args.rounds):
         m = one_round(bodies, args.seconds)
         m |= {"floor_gap": m["floor"] - m["in_process"], "gap": m["service"] - m["in_process"], "own": m["service"] - m["floor"]}
+        m["colder"] = m["floor_gap"] - m["http_alone"]
         rounds.append(m)
-        print(
-            f"| {r + 1} | {m['in_process']:.3f} | {m['floor']:.3f} | {m['service']:.3f} | {m['floor_gap']:+.3f} "
-            f"| {m['gap']:+.3f} | {m['own']:+.3f} |",
-            flush=True,
-        )
+        print(f"| {r + 1} | {_row(m)} |", flush=True)
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
-    print(
-        f"| median | {med['in_process']:.3f} | {med['floor']:.3f} | {med['service']:.3f} | {med['floor_gap']:+.3f} "
-        f"| {med['gap']:+.3f} | {med['own']:+.3f} |"
-    )
+    print(f"| median | {_row(med)} |")
     print(json.dumps({"rounds": rounds}), file=sys.stderr)
 
 
