@@ -25,7 +25,8 @@ def _read_input(args: argparse.Namespace) -> dict[str, Any]:
     """Article fields from --text, a file (.json object or plain text) or stdin."""
     if args.text is not None:
         return {"text": args.text, "title": args.title}
-    if args.file in (None, "-"):
+    from_stdin = args.file in (None, "-")
+    if from_stdin:
         raw = sys.stdin.read()
         name = "<stdin>"
     else:
@@ -35,7 +36,8 @@ def _read_input(args: argparse.Namespace) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidArticle("file", f"cannot read {path}: {exc}", "invalid") from exc
         name = str(path)
-    if args.json or (args.file or "").endswith(".json") or (not args.file and raw.lstrip().startswith("{")):
+    # stdin ("-" or no file) holding a JSON object is read as one, the same whichever way it was named
+    if args.json or (args.file or "").endswith(".json") or (from_stdin and raw.lstrip().startswith("{")):
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:

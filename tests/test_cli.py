@@ -46,6 +46,18 @@ def test_score_file_stdin_and_pretty(tiny_artifact: Path, tmp_path: Path) -> Non
     assert piped.returncode == 0 and json.loads(piped.stdout)["score"] >= 0
 
 
+def test_stdin_json_object_is_read_the_same_with_dash(tiny_artifact: Path) -> None:
+    """`-` and no file both read stdin (the help says so): a JSON object there is an article either way."""
+    article = json.dumps(
+        {"id": "piped-1", "title": "A headline", "text": "The council said on Tuesday that the report was published."}
+    )
+    bare = run("score", "--artifact", str(tiny_artifact), stdin=article)
+    dash = run("score", "--artifact", str(tiny_artifact), "-", stdin=article)
+    assert bare.returncode == 0 and dash.returncode == 0, (bare.stderr, dash.stderr)
+    assert json.loads(bare.stdout)["id"] == json.loads(dash.stdout)["id"] == "piped-1"
+    assert json.loads(dash.stdout) == json.loads(bare.stdout)
+
+
 def test_pretty_quotes_the_riskiest_sentences(tiny_artifact: Path) -> None:
     text = "The council met on Tuesday.\nInsiders say the cure WORKS!!! Share this before it is deleted. " + "x" * 150 + "."
     pretty = run("score", "--artifact", str(tiny_artifact), "--pretty", "--title", "SHOCKING news", "--text", text)
