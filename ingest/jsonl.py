@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 
 from misinfo_risk.ingest.items import Columns, RawItem
+from misinfo_risk.jsonerrors import json_problem
 
 
 def read_jsonl(path: Path, source: str, columns: Columns) -> Iterator[RawItem]:
@@ -34,7 +35,7 @@ def _item(line: bytes, source: str, location: str, columns: Columns) -> RawItem:
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        return RawItem(source, location, error=f"invalid JSON: {exc}")
+        return RawItem(source, location, error=f"invalid JSON: {json_problem(line, exc, one_line=True)}")
     if not isinstance(record, dict):
         return RawItem(source, location, error=f"expected a JSON object, got {type(record).__name__}")
     return RawItem(source, location, fields=columns.extract(record))

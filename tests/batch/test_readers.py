@@ -40,6 +40,17 @@ def test_jsonl_lines_blank_lines_and_bad_lines(tmp_path: Path) -> None:
     assert errors[3] is not None and errors[3].startswith("invalid JSON")
 
 
+def test_jsonl_errors_point_into_their_own_line(tmp_path: Path) -> None:
+    """The location is the file's line; the message must not add orjson's "line 2 column 1" of the item alone,
+    and a byte that is not UTF-8 is named (orjson says "surrogates not allowed" at char 0 for any of them)."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "One"}\n{"text": \n{"text": "caf\xe9"}\n')
+    got = items(path, "jsonl")
+    assert [loc for loc, _, _ in got] == ["line 1", "line 2", "line 3"]
+    assert got[1][2] == "invalid JSON: unexpected end of data at character 11"
+    assert got[2][2] == "invalid JSON: not UTF-8: byte 0xe9 at byte 14 (invalid continuation byte); send the text as UTF-8"
+
+
 def test_csv_with_configured_columns_quoted_newlines_and_bad_rows(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(

@@ -120,6 +120,15 @@ def test_ndjson_lines_blank_crlf_malformed_and_unterminated(client: TestClient) 
     assert lines[2]["index"] == 2 and lines[2]["error"]["errors"][0]["reason"] == "type"
 
 
+def test_ndjson_line_that_is_not_utf8_names_the_byte(client: TestClient) -> None:
+    body = b'{"id": "a", "text": "First report."}\n{"id": "b", "text": "caf\xe9"}\n{"id": "c", "text": "Third report."}\n'
+    lines = [json.loads(x) for x in client.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
+    assert [line.get("id") for line in lines] == ["a", None, "c"]
+    detail = lines[1]["error"]["detail"]
+    assert lines[1]["index"] == 1 and "not UTF-8: byte 0xe9 at byte 25 " in detail, detail
+    assert "surrogates" not in detail
+
+
 @pytest.fixture(scope="module")
 def small_stream(tiny_artifact: Path) -> Iterator[TestClient]:
     with make_client(tiny_artifact, max_body_bytes=1_024, max_stream_items=50, stream_memory_bytes=0, chunk_size=4) as c:
