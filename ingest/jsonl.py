@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from misinfo_risk.ingest.items import Columns, RawItem
-from misinfo_risk.jsonerrors import json_problem
+from misinfo_risk.jsonerrors import json_problem, json_type
 
 
 def read_jsonl(path: Path, source: str, columns: Columns) -> Iterator[RawItem]:
@@ -37,5 +37,5 @@ def _item(line: bytes, source: str, location: str, columns: Columns) -> RawItem:
     except orjson.JSONDecodeError as exc:
         return RawItem(source, location, error=f"invalid JSON: {json_problem(line, exc, one_line=True)}")
     if not isinstance(record, dict):
-        return RawItem(source, location, error=f"expected a JSON object, got {type(record).__name__}")
+        return RawItem(source, location, error=f"expected a JSON object, got {json_type(record)}")
     return RawItem(source, location, fields=columns.extract(record))

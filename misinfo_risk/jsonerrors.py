@@ -8,6 +8,7 @@ byte); that sends the reader to the wrong place and the wrong cause. These helpe
 from __future__ import annotations
 
 import json
+from typing import Any
 
 
 def utf8_problem(data: bytes) -> str | None:
@@ -32,3 +33,24 @@ def json_problem(data: bytes, exc: json.JSONDecodeError, *, one_line: bool) -> s
     lines of that one item (the second being its line end), not of the file or request it came from.
     """
     return utf8_problem(data) or (f"{exc.msg} at character {exc.pos + 1:,}" if one_line else str(exc))
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages to clients who sent JSON (not "NoneType", "dict").
+
+    >>> [json_type(v) for v in (None, True, 3, 2.5, "a", [1], {"a": 1})]
+    ['null', 'boolean', 'number', 'number', 'string', 'array', 'object']
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__

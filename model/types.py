@@ -117,7 +117,9 @@ def parse_article(data: Any, *, max_chars: int = MAX_ARTICLE_CHARS) -> Article:
     if isinstance(data, Article):
         data = data.model_dump()
     if not isinstance(data, Mapping):
-        raise InvalidArticle("article", f"must be an object with a 'text' field, not {type(data).__name__}", "type")
+        from misinfo_risk.jsonerrors import json_type
+
+        raise InvalidArticle("article", f"must be an object with a 'text' field, not {json_type(data)}", "type")
     try:
         return Article.model_validate(data, context={"max_chars": max_chars})
     except ValidationError as exc:

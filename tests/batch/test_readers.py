@@ -36,7 +36,7 @@ def test_jsonl_lines_blank_lines_and_bad_lines(tmp_path: Path) -> None:
     ]
     errors = [e for _, _, e in got]
     assert errors[1] is not None and errors[1].startswith("invalid JSON")
-    assert errors[2] == "expected a JSON object, got list"
+    assert errors[2] == "expected a JSON object, got array"
     assert errors[3] is not None and errors[3].startswith("invalid JSON")
 
 

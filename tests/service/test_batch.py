@@ -118,6 +118,7 @@ def test_ndjson_lines_blank_crlf_malformed_and_unterminated(client: TestClient) 
     assert "not valid JSON" in lines[1]["error"]["detail"]
     assert "line 1" not in lines[1]["error"]["detail"], "the position is `index` (the 4th line of the body is item 1)"
     assert lines[2]["index"] == 2 and lines[2]["error"]["errors"][0]["reason"] == "type"
+    assert lines[2]["error"]["detail"].endswith("not array"), lines[2]["error"]["detail"]
 
 
 def test_ndjson_line_that_is_not_utf8_names_the_byte(client: TestClient) -> None:

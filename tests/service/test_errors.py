@@ -87,10 +87,15 @@ def test_body_that_is_not_utf8_is_422_pointing_at_the_bad_byte(client: TestClien
         assert body["errors"][0]["field"] == "body"
 
 
-@pytest.mark.parametrize("payload", [[{"text": "a"}], "text", 3, None], ids=["array", "string", "number", "null"])
-def test_body_that_is_not_an_object_is_422(client: TestClient, payload: Any) -> None:
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [([{"text": "a"}], "array"), ("text", "string"), (3, "number"), (None, "null"), (True, "boolean")],
+    ids=["array", "string", "number", "null", "boolean"],
+)
+def test_body_that_is_not_an_object_is_422(client: TestClient, payload: Any, kind: str) -> None:
     body = problem(post_json(client, "/v1/score", payload), 422, "invalid-article")
     assert body["errors"][0]["field"] == "body"
+    assert body["detail"].endswith(f"not {kind}"), "JSON's name for what was sent, not Python's (list, NoneType)"
 
 
 @pytest.mark.parametrize(
@@ -143,6 +148,7 @@ def test_too_many_batch_items_is_413(small: TestClient) -> None:
 def test_batch_that_is_not_an_array_is_422(client: TestClient, payload: Any) -> None:
     body = problem(post_json(client, "/v1/score/batch", payload), 422, "invalid-batch")
     assert body["errors"][0]["field"] == "body"
+    assert not any(f"not {name}." in body["detail"] for name in ("dict", "str", "int", "NoneType")), body["detail"]
 
 
 def test_unknown_path_and_wrong_method_are_problems(client: TestClient) -> None:
