@@ -44,7 +44,7 @@ def require_media_type(
             charset = value.strip().strip('"').lower()
     kind = main.strip().lower()
     if kind not in allowed or not (any_charset or charset in (None, "utf-8", "utf8")):
-        raise unsupported_media_type(raw, shown or allowed)
+        raise unsupported_media_type(raw, shown or allowed, utf8_only=not any_charset)
     return kind
 
 
