@@ -101,6 +101,8 @@ def invalid_article_from(error: ValidationError) -> InvalidArticle:
         reason = "too_long"
     elif reason == "invalid" and "non-whitespace" in message:
         reason = "empty"
+    if first["type"].startswith("datetime"):  # pydantic's "invalid character in year" does not say what it wants
+        message += "; send an ISO 8601 date or date-time, e.g. 2026-11-10 or 2026-11-10T09:30:00Z"
     return InvalidArticle(field, message, reason)
 
 
