@@ -203,6 +203,12 @@ async def readyz(request: Request) -> schemas.Readiness:
     )
 
 
+# HEAD as well as GET for the probes (RFC 9110 9.3.2: HEAD wherever GET is): uptime monitors and some load
+# balancers probe with HEAD and took the 405 for a dead service. Out of the OpenAPI document (one operation each).
+for _path, _probe in (("/healthz", healthz), ("/readyz", readyz)):
+    operations.add_api_route(_path, _probe, methods=["HEAD"], include_in_schema=False)
+
+
 @operations.get(
     "/metrics",
     summary="Prometheus metrics (all workers)",
