@@ -51,6 +51,16 @@ def test_jsonl_errors_point_into_their_own_line(tmp_path: Path) -> None:
     assert got[2][2] == "invalid JSON: not UTF-8: byte 0xe9 at byte 14 (invalid continuation byte); send the text as UTF-8"
 
 
+def test_jsonl_with_a_byte_order_mark_reads_its_first_line(tmp_path: Path) -> None:
+    """Windows tools write a UTF-8 BOM first: line 1 was "invalid JSON: UTF-8 byte order mark (BOM) is not supported"."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "One", "id": "a"}\n{"text": "Two"}\n')
+    assert items(path, "jsonl") == [("line 1", {"text": "One", "id": "a"}, None), ("line 2", {"text": "Two"}, None)]
+    only_bom = tmp_path / "empty.jsonl"
+    only_bom.write_bytes(b"\xef\xbb\xbf\n")
+    assert items(only_bom, "jsonl") == []
+
+
 def test_csv_with_configured_columns_quoted_newlines_and_bad_rows(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(
