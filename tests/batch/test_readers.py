@@ -61,6 +61,19 @@ def test_jsonl_with_a_byte_order_mark_reads_its_first_line(tmp_path: Path) -> No
     assert items(only_bom, "jsonl") == []
 
 
+def test_csv_with_another_delimiter_says_which(tmp_path: Path) -> None:
+    """A semicolon CSV (what many European spreadsheets save) was only "no 'text' column in the CSV header ['text;id']"."""
+    path = tmp_path / "in.csv"
+    path.write_text('text;id\n"The council met.";a1\n', encoding="utf-8")
+    [(location, fields, error)] = items(path, "csv")
+    assert location == "source" and fields is None and error is not None
+    assert error.startswith("no 'text' column in the CSV header ['text;id']") and "--delimiter ';'" in error, error
+    assert items(path, "csv", ReadOptions(delimiter=";"))[0][1] == {"text": "The council met.", "id": "a1"}
+    plain = tmp_path / "plain.csv"
+    plain.write_text("body,id\nx,1\n", encoding="utf-8")
+    assert items(plain, "csv")[0][2] == "no 'text' column in the CSV header ['body', 'id']"
+
+
 def test_csv_with_configured_columns_quoted_newlines_and_bad_rows(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(
