@@ -64,6 +64,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def settings_problems(exc: ValidationError) -> str:
+    """One line per bad setting, named as the operator sets it (RISK_PORT), without pydantic's class name, error
+    codes and documentation links ("1 validation error for Settings ... For further information visit https://...")."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in error["loc"])
+        where = f"{field} (RISK_{field.upper()})" if field else "settings"
+        lines.append(f"  {where}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
 def prepare_metrics_dir() -> Path | None:
     """Use PROMETHEUS_MULTIPROC_DIR (emptied of old *.db files) or create a temporary one; return it if created."""
     os.environ[ROOT_ENV] = str(os.getpid())  # workers and pools inherit it: process metrics sum the tree
@@ -143,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(args)
     except ValidationError as exc:
-        sys.stderr.write(f"misinfo-risk serve: invalid settings:\n{exc}\n")
+        sys.stderr.write(f"misinfo-risk serve: invalid settings:\n{settings_problems(exc)}\n")
         return EXIT_USAGE
     problem = cannot_listen(settings.host, settings.port)
     if problem is not None:
