@@ -10,12 +10,13 @@ import io
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXParseException
 
 import feedparser
 
 from misinfo_risk.ingest.htmltext import html_to_text
 from misinfo_risk.ingest.items import RawItem
-from misinfo_risk.ingest.safexml import UnsafeXML, check_xml_safe
+from misinfo_risk.ingest.safexml import UnsafeXML, check_xml_safe, declaration_shift
 
 DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_SOURCE_CHARS = 1_000  # Article.source's limit: a long channel title must not fail every entry
@@ -62,9 +63,26 @@ def read_feed(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> tuple[
     # A stream, never bytes or str: feedparser treats a string as a URL or a file name to open.
     parsed = feedparser.parse(io.BytesIO(checked), resolve_relative_uris=False, sanitize_html=True)
     if not parsed.get("version") and not parsed.entries:
-        reason = parsed.get("bozo_exception")
-        raise FeedError(f"not an RSS or Atom feed{f': {reason}' if reason else ''}")
+        raise FeedError(f"not an RSS or Atom feed{_why_not(data, parsed.get('bozo_exception'))}")
     return list(parsed.entries), parsed.feed
+
+
+def _why_not(data: bytes, reason: object) -> str:
+    """What the parser found (after ": "), placed in the document as sent; "" if the parser said nothing.
+
+    The parser read the checked text (see check_xml_safe), whose first line starts with a declaration the
+    sender never wrote: its "<unknown>:1:38" would send them 38 columns too far (an empty body is
+    "1:38: no element found").
+    """
+    if not data.strip():
+        return ": the document is empty"
+    if isinstance(reason, SAXParseException):
+        line, column = reason.getLineNumber(), reason.getColumnNumber()  # column from 0
+        if line is not None and column is not None:
+            if line == 1:
+                column = max(column - declaration_shift(data), 0)
+            return f": {reason.getMessage()} at line {line}, column {column + 1}"
+    return f": {reason}" if reason else ""
 
 
 def entry_fields(entry: Mapping[str, Any], feed_title: str | None, language: str | None) -> dict[str, Any]:

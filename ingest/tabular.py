@@ -32,9 +32,20 @@ def read_csv(path: Path, source: str, columns: Columns, *, delimiter: str = ",")
             yield RawItem(source, "source", error=f"unreadable CSV header: {exc}")
             return
         if columns.mapping["text"] not in header:
-            yield RawItem(source, "source", error=f"no {columns.mapping['text']!r} column in the CSV header {header}")
+            error = f"no {columns.mapping['text']!r} column in the CSV header {header}"
+            yield RawItem(source, "source", error=error + _delimiter_hint(header, delimiter))
             return
         yield from _csv_rows(reader, header, source, columns)
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """A hint when the header is one cell holding another common delimiter ("text;id": a European spreadsheet's CSV)."""
+    if len(header) != 1:
+        return ""
+    for other, option in ((";", "--delimiter ';'"), ("\t", "--format tsv"), ("|", "--delimiter '|'"), (",", "--delimiter ','")):
+        if other != delimiter and other in header[0]:
+            return f" (its columns look separated by {other!r}, not {delimiter!r}: misinfo-risk batch reads them with {option})"
+    return ""
 
 
 def _csv_rows(reader: Iterator[list[str]], header: list[str], source: str, columns: Columns) -> Iterator[RawItem]:

@@ -21,11 +21,21 @@ from misinfo_risk.model.types import MAX_ARTICLE_CHARS, Article, RiskAssessment
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_ARTIFACT = 0, 1, 2, 3
 
 
-def _read_input(args: argparse.Namespace) -> dict[str, Any]:
-    """Article fields from --text, a file (.json object or plain text) or stdin."""
+def _read_input(args: argparse.Namespace) -> Any:
+    """Article fields from --text, a file (.json object or plain text) or stdin (parse_article checks them)."""
     if args.text is not None:
         return {"text": args.text, "title": args.title}
-    if args.file in (None, "-"):
+    from_stdin = args.file in (None, "-")
+    suffix = "" if from_stdin else Path(args.file).suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"):
+        # read as plain text, a whole file of articles would be scored as one, JSON syntax and all
+        raise InvalidArticle(
+            "file",
+            f"{args.file} holds many articles; `misinfo-risk score` reads one. "
+            f"Score it with `misinfo-risk batch {args.file} --output results.jsonl`",
+            "invalid",
+        )
+    if from_stdin:
         raw = sys.stdin.read()
         name = "<stdin>"
     else:
@@ -35,14 +45,16 @@ def _read_input(args: argparse.Namespace) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidArticle("file", f"cannot read {path}: {exc}", "invalid") from exc
         name = str(path)
-    if args.json or (args.file or "").endswith(".json") or (not args.file and raw.lstrip().startswith("{")):
+    # stdin ("-" or no file) holding a JSON object is read as one, the same whichever way it was named
+    if args.json or suffix == ".json" or (from_stdin and raw.lstrip().startswith("{")):
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InvalidArticle("file", f"{name} is not valid JSON: {exc}", "invalid") from exc
         if isinstance(data, dict) and args.title is not None:
             data["title"] = args.title
-        return data if isinstance(data, dict) else {"text": data}
+        # a JSON string is the text; anything else that is not an object is refused as such (not as "text: ...")
+        return {"text": data, "title": args.title} if isinstance(data, str) else data
     return {"text": raw, "title": args.title}
 
 

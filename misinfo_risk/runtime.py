@@ -91,18 +91,20 @@ def _parse(item: Any, index: int, max_chars: int) -> Article | Rejected:
     """An Article, or why `item` (decoded JSON, raw JSON bytes, or a Rejected placeholder) is not one."""
     import orjson
 
+    from misinfo_risk.jsonerrors import json_problem
     from misinfo_risk.model.errors import InvalidArticle
     from misinfo_risk.model.types import parse_article
 
     if isinstance(item, Rejected):
         return item
+    raw = item if isinstance(item, bytes | bytearray | memoryview) else None
     try:
-        if isinstance(item, bytes | bytearray | memoryview):
-            item = orjson.loads(item)
+        if raw is not None:
+            item = orjson.loads(raw)
         return parse_article(item, max_chars=max_chars)
     except orjson.JSONDecodeError as exc:
-        # exc's own text says "line 1": the item's line, not the line of the request or file it came from
-        return Rejected(index, None, "article", "invalid", f"is not valid JSON: {exc.msg} at character {exc.pos + 1}")
+        problem = json_problem(bytes(raw if raw is not None else b""), exc, one_line=True)
+        return Rejected(index, None, "article", "invalid", f"is not valid JSON: {problem}")
     except InvalidArticle as exc:
         return Rejected(index, _item_id(item), exc.field, exc.reason, exc.message)
     except RecursionError:

@@ -302,8 +302,7 @@ class GenreReader:
         if declared is not None:
             own = [h for name, genre in SELF_LABELS.items() if genre == declared for h in heads[name]]
             evidence = tuple(doc.evidence(sorted(own)[:10]))
-            quoted = ", ".join(f'"{e.text}"' for e in evidence[:3])
-            explanation = f"Labels itself as {GENRE_NAMES[declared]}: {quoted}."
+            explanation = f"Labels itself as {GENRE_NAMES[declared]}: {_quoted(evidence)}."
             return GenreReading(
                 label=declared, confidence=1.0, model_version=self.version, explanation=explanation, cues=evidence
             )
@@ -336,8 +335,18 @@ def explain(label: GenreLabel, confidence: float, cues: Sequence[Evidence]) -> s
     """One sentence: what the text reads as, how sure, and the cues that say so."""
     head = f"Reads as {GENRE_NAMES[label]} ({confidence:.2f})"
     if cues:
-        quoted = ", ".join(f'"{e.text}"' for e in cues[:3])
-        return f"{head}: {quoted}."
+        return f"{head}: {_quoted(cues)}."
     if label == "news":
         return f"{head}."
     return f"{head}: its wording resembles the {_PLURAL[label]} the genre model was trained on."
+
+
+def _quoted(cues: Sequence[Evidence], most: int = 3) -> str:
+    """The first `most` different cue words, quoted: a cue that recurs ("said in a statement" in every
+    paragraph) is quoted once, so the sentence names up to three different cues, not one cue three times."""
+    seen: dict[str, str] = {}
+    for cue in cues:
+        seen.setdefault(" ".join(cue.text.lower().split()), cue.text)
+        if len(seen) == most:
+            break
+    return ", ".join(f'"{text}"' for text in seen.values())

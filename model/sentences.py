@@ -8,7 +8,8 @@ The rule, in `split_sentences` (on the normalised text: whitespace collapsed to 
    "It failed. The mayor", "Really?! 'No'", "(see above.) 2024".
 2. Not when the first mark comes right after a one-letter word (initials: "J. K. Rowling",
    "U.S. Army") or after one of these titles: Mr, Mrs, Ms, Dr, Prof, Rev, St, Sen, Rep, Gov, Gen, Lt,
-   Col, Capt, Sgt, Jr, Sr.
+   Col, Capt, Sgt, Jr, Sr; nor after an abbreviated month before a number, as in datelines
+   ("BOSTON, Oct. 14, 2026"): Jan, Feb, Mar, Apr, Jun, Jul, Aug, Sep, Sept, Oct, Nov, Dec.
 3. Always at a line break in the text as sent (headings, list items, paragraphs without a full stop).
 
 Simple on purpose: it is for pointing at the part of an article that moved its score, not for
@@ -73,10 +74,17 @@ _CLASSES = bytes(ord(_class_of(chr(i).lower()[:1] or chr(i))) for i in range(256
 _RUNS = bytes(ord("w") if re.match(rb"\w", bytes([i])) else ord("'") if i == ord("'") else ord(" ") for i in range(256))
 _TITLES = "Mr Mrs Ms Dr Prof Rev St Sen Rep Gov Gen Lt Col Capt Sgt Jr Sr".lower().split()
 _NOT_AFTER = "".join(rf"(?<!\b(?:{'|'.join(t for t in _TITLES if len(t) == n)})\.)" for n in sorted({len(t) for t in _TITLES}))
+_MONTHS = "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".lower().split()
+# not a boundary: an abbreviated month, its dot and a space, then a digit ("Oct. 14"); fixed-width lookbehinds by length
+_NOT_A_DATE = (
+    "(?!(?:"
+    + "|".join(rf"(?<=\b(?:{'|'.join(m for m in _MONTHS if len(m) == n)})\. )" for n in sorted({len(m) for m in _MONTHS}))
+    + r")\d)"
+)
 # a candidate separator: marks, closing quotes and brackets, and the space, before a letter, a digit or an
 # opening quote or bracket (the letter must be a capital: checked in the text with its case). A literal "."
 # comes first, so the regex engine jumps from dot to dot.
-_BOUNDARY = re.compile(rb"(\.(?<!\b\w\.)" + _NOT_AFTER.encode() + rb"\.*[\"')]{0,2} )(?=[\w\"'(])")
+_BOUNDARY = re.compile(rb"(\.(?<!\b\w\.)" + _NOT_AFTER.encode() + rb"\.*[\"')]{0,2} )" + _NOT_A_DATE.encode() + rb"(?=[\w\"'(])")
 
 
 @dataclass(frozen=True, slots=True)

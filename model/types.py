@@ -101,6 +101,8 @@ def invalid_article_from(error: ValidationError) -> InvalidArticle:
         reason = "too_long"
     elif reason == "invalid" and "non-whitespace" in message:
         reason = "empty"
+    if first["type"].startswith("datetime"):  # pydantic's "invalid character in year" does not say what it wants
+        message += "; send an ISO 8601 date or date-time, e.g. 2026-11-10 or 2026-11-10T09:30:00Z"
     return InvalidArticle(field, message, reason)
 
 
@@ -117,7 +119,9 @@ def parse_article(data: Any, *, max_chars: int = MAX_ARTICLE_CHARS) -> Article:
     if isinstance(data, Article):
         data = data.model_dump()
     if not isinstance(data, Mapping):
-        raise InvalidArticle("article", f"must be an object with a 'text' field, not {type(data).__name__}", "type")
+        from misinfo_risk.jsonerrors import json_type
+
+        raise InvalidArticle("article", f"must be an object with a 'text' field, not {json_type(data)}", "type")
     try:
         return Article.model_validate(data, context={"max_chars": max_chars})
     except ValidationError as exc:

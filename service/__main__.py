@@ -12,6 +12,7 @@ shared socket's connections and every keep-alive response stalls ~40 ms (docs/se
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import shutil
@@ -61,6 +62,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for field, value in overrides.items():
         os.environ[f"RISK_{field.upper()}"] = str(value)  # spawned workers build their Settings from these
     return settings
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """One line per bad setting, named as the operator sets it (RISK_PORT), without pydantic's class name, error
+    codes and documentation links ("1 validation error for Settings ... For further information visit https://...")."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in error["loc"])
+        where = f"{field} (RISK_{field.upper()})" if field else "settings"
+        lines.append(f"  {where}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 def prepare_metrics_dir() -> Path | None:
@@ -114,12 +126,39 @@ def prepare_accept_board(settings: Settings) -> Path | None:
     return Path(name)
 
 
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why uvicorn would fail to listen on host:port (in use, no such address), or None; port 0 is always free.
+
+    Checked before anything loads: uvicorn finds out only after a worker has loaded the model, logs it as a JSON
+    line among the others and exits with 3, the status that means a bad artifact here. The same bind as uvicorn's
+    (`Config.bind_socket`: IPv6 if the host has a colon, SO_REUSEADDR), then released at once.
+    """
+    import socket
+
+    if port == 0:
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = "another process is listening there; choose another --port (RISK_PORT)" if exc.errno == errno.EADDRINUSE else ""
+        return f"cannot listen on {host}:{port}: {reason}{f' ({hint})' if hint else ''}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         settings = settings_from(args)
     except ValidationError as exc:
-        sys.stderr.write(f"misinfo-risk serve: invalid settings:\n{exc}\n")
+        sys.stderr.write(f"misinfo-risk serve: invalid settings:\n{settings_problems(exc)}\n")
+        return EXIT_USAGE
+    problem = cannot_listen(settings.host, settings.port)
+    if problem is not None:
+        sys.stderr.write(f"misinfo-risk serve: cannot start: {problem}\n")
         return EXIT_USAGE
     try:
         from misinfo_risk.model.scorer import load_scorer

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from misinfo_risk.jsonerrors import json_problem
 from misinfo_risk.runtime import Rejected
 from misinfo_risk.service.errors import FieldError, Problem, content_too_large, unsupported_media_type
 
@@ -43,7 +44,7 @@ def require_media_type(
             charset = value.strip().strip('"').lower()
     kind = main.strip().lower()
     if kind not in allowed or not (any_charset or charset in (None, "utf-8", "utf8")):
-        raise unsupported_media_type(raw, shown or allowed)
+        raise unsupported_media_type(raw, shown or allowed, utf8_only=not any_charset)
     return kind
 
 
@@ -69,7 +70,7 @@ def decode_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        message = f"is not valid JSON: {exc}"
+        message = f"is not valid JSON: {json_problem(body, exc, one_line=False)}"
         raise Problem(422, "malformed-json", f"The request body {message}", [FieldError("body", "invalid", message)]) from exc
 
 

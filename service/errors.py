@@ -90,11 +90,13 @@ def content_too_large(limit: int) -> Problem:
     return Problem(413, "content-too-large", detail, headers={"connection": "close"})
 
 
-def unsupported_media_type(got: str, allowed: Sequence[str]) -> Problem:
+def unsupported_media_type(got: str, allowed: Sequence[str], *, utf8_only: bool = True) -> Problem:
+    """415; `utf8_only` False where any charset is read (a feed's XML declares its own encoding)."""
+    charset = " (UTF-8)" if utf8_only else ""
     return Problem(
         415,
         "unsupported-media-type",
-        f"Content-Type {got or '(none)'!r} is not accepted here; send {' or '.join(allowed)} (UTF-8).",
+        f"Content-Type {got or '(none)'!r} is not accepted here; send {' or '.join(allowed)}{charset}.",
         headers={"accept-post": ", ".join(allowed)},
     )
 

@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from misinfo_risk.ingest.feeds import FeedError, feed_articles
+from misinfo_risk.jsonerrors import json_type
 from misinfo_risk.runtime import ChunkResult, Scored
 from misinfo_risk.service import metrics, schemas
 from misinfo_risk.service.auth import SECURITY, authorized_state, service_state
@@ -95,7 +96,7 @@ async def score_articles(request: Request) -> Response:
         return _stream(state, lines, lines, base_rate)
     items = decode_json(await read_body(request, settings.max_batch_body_bytes))
     if not isinstance(items, list):
-        detail = f"The body must be a JSON array of article objects, not {type(items).__name__}."
+        detail = f"The body must be a JSON array of article objects, not {json_type(items)}."
         raise Problem(422, "invalid-batch", detail, [FieldError("body", "type", "must be a JSON array of article objects")])
     if len(items) > settings.max_batch_items:
         raise Problem(
@@ -200,6 +201,12 @@ async def readyz(request: Request) -> schemas.Readiness:
         pool_processes=len(state.pool.pids) if state.pool is not None else 0,
         startup_seconds=round(state.warmup_seconds, 3),
     )
+
+
+# HEAD as well as GET for the probes (RFC 9110 9.3.2: HEAD wherever GET is): uptime monitors and some load
+# balancers probe with HEAD and took the 405 for a dead service. Out of the OpenAPI document (one operation each).
+for _path, _probe in (("/healthz", healthz), ("/readyz", readyz)):
+    operations.add_api_route(_path, _probe, methods=["HEAD"], include_in_schema=False)
 
 
 @operations.get(

@@ -46,6 +46,37 @@ def test_score_file_stdin_and_pretty(tiny_artifact: Path, tmp_path: Path) -> Non
     assert piped.returncode == 0 and json.loads(piped.stdout)["score"] >= 0
 
 
+def test_stdin_json_object_is_read_the_same_with_dash(tiny_artifact: Path) -> None:
+    """`-` and no file both read stdin (the help says so): a JSON object there is an article either way."""
+    article = json.dumps(
+        {"id": "piped-1", "title": "A headline", "text": "The council said on Tuesday that the report was published."}
+    )
+    bare = run("score", "--artifact", str(tiny_artifact), stdin=article)
+    dash = run("score", "--artifact", str(tiny_artifact), "-", stdin=article)
+    assert bare.returncode == 0 and dash.returncode == 0, (bare.stderr, dash.stderr)
+    assert json.loads(bare.stdout)["id"] == json.loads(dash.stdout)["id"] == "piped-1"
+    assert json.loads(dash.stdout) == json.loads(bare.stdout)
+
+
+def test_score_reads_one_article_and_says_what_to_do_with_files_of_many(tiny_artifact: Path, tmp_path: Path) -> None:
+    """A JSON Lines or CSV file was scored as one plain-text article (JSON syntax and all); `.JSON` was not read as JSON;
+    a JSON array was refused as "text: Input should be a valid string"."""
+    many = tmp_path / "articles.jsonl"
+    many.write_text('{"id": "a", "text": "First report."}\n{"id": "b", "text": "Second report."}\n', encoding="utf-8")
+    refused = run("score", "--artifact", str(tiny_artifact), str(many))
+    assert refused.returncode == 2 and refused.stdout == "" and "Traceback" not in refused.stderr
+    assert "misinfo-risk batch" in refused.stderr and "reads one" in refused.stderr
+    upper = tmp_path / "ARTICLE.JSON"
+    upper.write_text(
+        json.dumps({"id": "u1", "text": "The council said on Tuesday that the report was published."}), encoding="utf-8"
+    )
+    assert json.loads(run("score", "--artifact", str(tiny_artifact), str(upper)).stdout)["id"] == "u1"
+    array = run("score", "--artifact", str(tiny_artifact), "--json", stdin='[{"text": "a"}]')
+    assert array.returncode == 2 and "must be an object with a 'text' field, not array" in array.stderr
+    string = run("score", "--artifact", str(tiny_artifact), "--json", stdin='"The council said on Tuesday that it met."')
+    assert string.returncode == 0 and json.loads(string.stdout)["assessed"] is not None
+
+
 def test_pretty_quotes_the_riskiest_sentences(tiny_artifact: Path) -> None:
     text = "The council met on Tuesday.\nInsiders say the cure WORKS!!! Share this before it is deleted. " + "x" * 150 + "."
     pretty = run("score", "--artifact", str(tiny_artifact), "--pretty", "--title", "SHOCKING news", "--text", text)

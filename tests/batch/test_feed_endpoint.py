@@ -125,6 +125,9 @@ def test_a_url_in_the_body_is_not_fetched(client: TestClient, http_server: Loopb
 def test_wrong_content_type_size_and_entry_limits(client: TestClient) -> None:
     unsupported = problem(post(client, rss2(entries(1)), "application/json"), 415, "unsupported-media-type")
     assert "application/rss+xml" in unsupported["detail"]
+    assert "UTF-8" not in unsupported["detail"], "any charset is read: the XML declares its own encoding"
+    latin1 = rss2(entries(1)).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    assert post(client, latin1, "text/xml; charset=iso-8859-1").status_code == 200
     problem(post(client, rss2(entries(1)) + b" " * 70_000), 413, "content-too-large")
     too_many = problem(post(client, rss2(entries(21))), 413, "too-many-items")
     assert "21 entries" in too_many["detail"]

@@ -118,6 +118,24 @@ def test_not_a_feed_and_too_large_feeds_are_source_errors() -> None:
         read_feed(rss2(entries(3)), max_bytes=100)
 
 
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        (b"", "not an RSS or Atom feed: the document is empty"),
+        (b" \n ", "not an RSS or Atom feed: the document is empty"),
+        (b"https://example.org/rss", "not an RSS or Atom feed: not well-formed (invalid token) at line 1, column 7"),
+        (b'<?xml version="1.0"?><p a=1>', "not an RSS or Atom feed: not well-formed (invalid token) at line 1, column 27"),
+        (b"<html>\n<p a=1>", "not an RSS or Atom feed: not well-formed (invalid token) at line 2, column 6"),
+    ],
+    ids=["empty", "blank", "url", "own-declaration", "line-2"],
+)
+def test_not_a_feed_error_positions_are_in_the_document_as_sent(document: bytes, says: str) -> None:
+    """The parser reads the checked text, which starts with a declaration the sender never wrote (38 characters
+    for a document without one): its position on line 1 must not count them, nor call an empty body "1:38"."""
+    [item] = list(parse_feed(document, "in.xml"))
+    assert item.location == "source" and item.error == says
+
+
 def test_html_to_text_keeps_blocks_and_drops_scripts() -> None:
     assert html_to_text("<div>One<br>Two</div><ul><li>Three</li></ul><style>p{}</style>") == "One\nTwo\n\nThree"
     assert html_to_text("Plain &amp; simple") == "Plain & simple"

@@ -36,8 +36,42 @@ def test_jsonl_lines_blank_lines_and_bad_lines(tmp_path: Path) -> None:
     ]
     errors = [e for _, _, e in got]
     assert errors[1] is not None and errors[1].startswith("invalid JSON")
-    assert errors[2] == "expected a JSON object, got list"
+    assert errors[2] == "expected a JSON object, got array"
     assert errors[3] is not None and errors[3].startswith("invalid JSON")
+
+
+def test_jsonl_errors_point_into_their_own_line(tmp_path: Path) -> None:
+    """The location is the file's line; the message must not add orjson's "line 2 column 1" of the item alone,
+    and a byte that is not UTF-8 is named (orjson says "surrogates not allowed" at char 0 for any of them)."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "One"}\n{"text": \n{"text": "caf\xe9"}\n')
+    got = items(path, "jsonl")
+    assert [loc for loc, _, _ in got] == ["line 1", "line 2", "line 3"]
+    assert got[1][2] == "invalid JSON: unexpected end of data at character 11"
+    assert got[2][2] == "invalid JSON: not UTF-8: byte 0xe9 at byte 14 (invalid continuation byte); send the text as UTF-8"
+
+
+def test_jsonl_with_a_byte_order_mark_reads_its_first_line(tmp_path: Path) -> None:
+    """Windows tools write a UTF-8 BOM first: line 1 was "invalid JSON: UTF-8 byte order mark (BOM) is not supported"."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "One", "id": "a"}\n{"text": "Two"}\n')
+    assert items(path, "jsonl") == [("line 1", {"text": "One", "id": "a"}, None), ("line 2", {"text": "Two"}, None)]
+    only_bom = tmp_path / "empty.jsonl"
+    only_bom.write_bytes(b"\xef\xbb\xbf\n")
+    assert items(only_bom, "jsonl") == []
+
+
+def test_csv_with_another_delimiter_says_which(tmp_path: Path) -> None:
+    """A semicolon CSV (what many European spreadsheets save) was only "no 'text' column in the CSV header ['text;id']"."""
+    path = tmp_path / "in.csv"
+    path.write_text('text;id\n"The council met.";a1\n', encoding="utf-8")
+    [(location, fields, error)] = items(path, "csv")
+    assert location == "source" and fields is None and error is not None
+    assert error.startswith("no 'text' column in the CSV header ['text;id']") and "--delimiter ';'" in error, error
+    assert items(path, "csv", ReadOptions(delimiter=";"))[0][1] == {"text": "The council met.", "id": "a1"}
+    plain = tmp_path / "plain.csv"
+    plain.write_text("body,id\nx,1\n", encoding="utf-8")
+    assert items(plain, "csv")[0][2] == "no 'text' column in the CSV header ['body', 'id']"
 
 
 def test_csv_with_configured_columns_quoted_newlines_and_bad_rows(tmp_path: Path) -> None:

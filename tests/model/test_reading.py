@@ -137,6 +137,20 @@ def test_genre_of_own_samples(shipped: Scorer, row: dict[str, str]) -> None:
     assert (result.warning("not_news") is not None) == (row["genre"] != "news" and result.genre.confidence >= NOT_NEWS_CONFIDENCE)
 
 
+def test_genre_explanation_quotes_each_cue_once(shipped: Scorer) -> None:
+    """A cue that recurs is quoted once in the explanation (the cues list keeps every hit, as evidence)."""
+    paragraph = (
+        "The council approved the budget on Tuesday, the mayor said in a statement. Construction of the new "
+        "library will start in the spring and take two years, officials told reporters after the vote.\n\n"
+    )
+    result = shipped.score(make_article(text=paragraph * 4, title="Council approves library budget"))
+    assert result.genre is not None and result.genre.label == "news"
+    quoted = [c.text for c in result.genre.cues]
+    assert quoted.count("said in a statement") > 1, quoted
+    assert result.genre.explanation.count('"said in a statement"') == 1, result.genre.explanation
+    assert result.genre.explanation.count('"told reporters"') == 1, result.genre.explanation
+
+
 def test_genre_never_moves_the_risk(shipped: Scorer) -> None:
     without = load_scorer(genre=False)
     for row in GENRES:

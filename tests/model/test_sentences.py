@@ -42,6 +42,8 @@ def sentences_of(text: str) -> list[str]:
         ("Élan vital. Über alles. Ok", ["Élan vital.", "Über alles.", "Ok"]),
         ("HEADLINE\n\n- first point\n- second point\r\nLast line", ["HEADLINE", "- first point", "- second point", "Last line"]),
         ("no capitals at all. none here.", ["no capitals at all. none here."]),
+        ("BOSTON, Oct. 14, 2026 -- Acme said. Sept. 3 came.", ["BOSTON, Oct. 14, 2026 -- Acme said.", "Sept. 3 came."]),
+        ("It ended in Oct. The mayor left. Oct. 5 was Monday.", ["It ended in Oct.", "The mayor left.", "Oct. 5 was Monday."]),
     ],
 )
 def test_the_splitting_rule(text: str, expected: list[str]) -> None:

@@ -33,6 +33,15 @@ def test_invalid_articles_name_the_field(data: Any, field: str, reason: str) -> 
     assert field in str(info.value)
 
 
+@pytest.mark.parametrize("value", ["Tue, 10 Nov 2026 10:00:00 GMT", "yesterday", "2026-13-01", [2026]])
+def test_a_bad_date_says_which_format_to_send(value: Any) -> None:
+    """pydantic says "invalid character in year"; the message must say what a date should look like."""
+    with pytest.raises(InvalidArticle) as info:
+        parse_article({"text": "ok", "published_at": value})
+    assert info.value.field == "published_at" and info.value.reason == "type"
+    assert "ISO 8601" in info.value.message and "2026-11-10T09:30:00Z" in info.value.message, info.value.message
+
+
 def test_limit_is_configurable() -> None:
     with pytest.raises(InvalidArticle, match="limit is 10"):
         parse_article({"text": "x" * 11}, max_chars=10)

@@ -118,6 +118,16 @@ def test_ndjson_lines_blank_crlf_malformed_and_unterminated(client: TestClient) 
     assert "not valid JSON" in lines[1]["error"]["detail"]
     assert "line 1" not in lines[1]["error"]["detail"], "the position is `index` (the 4th line of the body is item 1)"
     assert lines[2]["index"] == 2 and lines[2]["error"]["errors"][0]["reason"] == "type"
+    assert lines[2]["error"]["detail"].endswith("not array"), lines[2]["error"]["detail"]
+
+
+def test_ndjson_line_that_is_not_utf8_names_the_byte(client: TestClient) -> None:
+    body = b'{"id": "a", "text": "First report."}\n{"id": "b", "text": "caf\xe9"}\n{"id": "c", "text": "Third report."}\n'
+    lines = [json.loads(x) for x in client.post("/v1/score/batch", content=body, headers=NDJSON).text.splitlines()]
+    assert [line.get("id") for line in lines] == ["a", None, "c"]
+    detail = lines[1]["error"]["detail"]
+    assert lines[1]["index"] == 1 and "not UTF-8: byte 0xe9 at byte 25 " in detail, detail
+    assert "surrogates" not in detail
 
 
 @pytest.fixture(scope="module")

@@ -75,10 +75,27 @@ def test_malformed_json_is_422_naming_the_body(client: TestClient, payload: byte
     assert body["errors"][0]["field"] == "body"
 
 
-@pytest.mark.parametrize("payload", [[{"text": "a"}], "text", 3, None], ids=["array", "string", "number", "null"])
-def test_body_that_is_not_an_object_is_422(client: TestClient, payload: Any) -> None:
+def test_body_that_is_not_utf8_is_422_pointing_at_the_bad_byte(client: TestClient) -> None:
+    """orjson calls any non-UTF-8 byte "surrogates not allowed" at char 0; the detail names the byte and where it is."""
+    payload = '{"text": "The café reopened on Tuesday."}'.encode("latin-1")  # é is byte 18, 0xe9
+    for path in ("/v1/score", "/v1/score/batch"):
+        sent = b"[" + payload + b"]" if path.endswith("batch") else payload
+        body = problem(client.post(path, content=sent, headers={"content-type": "application/json"}), 422, "malformed-json")
+        at = 19 if path.endswith("batch") else 18
+        assert f"not UTF-8: byte 0xe9 at byte {at} " in body["detail"], body["detail"]
+        assert "surrogates" not in body["detail"] and "char 0" not in body["detail"]
+        assert body["errors"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [([{"text": "a"}], "array"), ("text", "string"), (3, "number"), (None, "null"), (True, "boolean")],
+    ids=["array", "string", "number", "null", "boolean"],
+)
+def test_body_that_is_not_an_object_is_422(client: TestClient, payload: Any, kind: str) -> None:
     body = problem(post_json(client, "/v1/score", payload), 422, "invalid-article")
     assert body["errors"][0]["field"] == "body"
+    assert body["detail"].endswith(f"not {kind}"), "JSON's name for what was sent, not Python's (list, NoneType)"
 
 
 @pytest.mark.parametrize(
@@ -131,6 +148,7 @@ def test_too_many_batch_items_is_413(small: TestClient) -> None:
 def test_batch_that_is_not_an_array_is_422(client: TestClient, payload: Any) -> None:
     body = problem(post_json(client, "/v1/score/batch", payload), 422, "invalid-batch")
     assert body["errors"][0]["field"] == "body"
+    assert not any(f"not {name}." in body["detail"] for name in ("dict", "str", "int", "NoneType")), body["detail"]
 
 
 def test_unknown_path_and_wrong_method_are_problems(client: TestClient) -> None:

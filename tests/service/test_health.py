@@ -26,6 +26,17 @@ def test_readyz_reports_the_loaded_model(client: TestClient, pool_client: TestCl
     assert pool_client.get("/readyz").json()["pool_processes"] == 2
 
 
+def test_probes_answer_head_as_well_as_get(client: TestClient, tiny_artifact: Path) -> None:
+    """Uptime monitors and load balancers often probe with HEAD: the same status as GET, never a 405."""
+    for path in ("/healthz", "/readyz"):
+        response = client.head(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert response.content == b""
+    not_started = TestClient(create_app(make_settings(tiny_artifact)))
+    assert not_started.head("/readyz").status_code == 503 and not_started.head("/healthz").status_code == 200
+    assert set(client.get("/openapi.json").json()["paths"]["/healthz"]) == {"get"}
+
+
 def test_not_ready_before_start_up(tiny_artifact: Path) -> None:
     """Without the lifespan (no `with`), the model is not loaded: readiness and scoring say 503."""
     test_client = TestClient(create_app(make_settings(tiny_artifact)))

@@ -79,6 +79,18 @@ def test_invalid_settings_exit_2(clean_env: pytest.MonkeyPatch, capsys: pytest.C
     assert main([]) == 2
 
 
+def test_invalid_settings_are_named_one_per_line(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """As the operator sets them (RISK_PORT), without pydantic's "validation error for Settings" and documentation links."""
+    assert main(["--port", "99999"]) == 2
+    err = capsys.readouterr().err
+    assert err == "misinfo-risk serve: invalid settings:\n  port (RISK_PORT): Input should be less than or equal to 65535\n"
+    clean_env.setenv("RISK_API_KEYS", "a-good-key-0123456789,short")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "api_keys (RISK_API_KEYS): API keys must have at least 16 characters" in err, err
+    assert "errors.pydantic.dev" not in err and "a-good-key" not in err
+
+
 def test_metrics_dir_is_created_or_emptied(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     created = prepare_metrics_dir()
     assert created is not None and created.is_dir() and os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(created)

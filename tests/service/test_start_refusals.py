@@ -35,3 +35,18 @@ def test_a_settings_error_never_prints_the_keys(tiny_artifact: Path) -> None:
     done = start_serve(["--artifact", str(tiny_artifact)], {"RISK_API_KEYS": "a-good-key-0123456789,short"})
     assert done.returncode == 2 and "at least 16 characters" in done.stderr, done.stderr
     assert "a-good-key" not in done.stderr and "short" not in done.stderr.replace("shorter", "")
+
+
+def test_a_port_in_use_is_refused_in_one_line_before_loading(tiny_artifact: Path) -> None:
+    """uvicorn found out only after loading the model, logged it as a JSON line and exited 3 (a bad artifact here)."""
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        argv = ["--artifact", str(tiny_artifact), "--port", str(port), "--workers", "1"]
+        done = start_serve(argv, {})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"misinfo-risk serve: cannot start: cannot listen on 127.0.0.1:{port}: ")
+    assert "choose another --port" in done.stderr and done.stderr.count("\n") == 1, done.stderr
