@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from xml.parsers.expat import errors
 from xml.sax import SAXParseException
 
 import feedparser
@@ -20,6 +21,15 @@ from misinfo_risk.ingest.safexml import UnsafeXML, check_xml_safe, declaration_s
 
 DEFAULT_MAX_FEED_BYTES = 20 * 1024 * 1024
 MAX_SOURCE_CHARS = 1_000  # Article.source's limit: a long channel title must not fail every entry
+_ENDS_EARLY = frozenset(
+    [
+        errors.XML_ERROR_NO_ELEMENTS,
+        errors.XML_ERROR_UNCLOSED_TOKEN,
+        errors.XML_ERROR_PARTIAL_CHAR,
+        errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
+    ]
+)
+"""The parser's errors for a document that stops before its last element closes (it was cut off)."""
 
 
 class FeedError(ValueError):
@@ -64,6 +74,12 @@ def read_feed(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> tuple[
     parsed = feedparser.parse(io.BytesIO(checked), resolve_relative_uris=False, sanitize_html=True)
     if not parsed.get("version") and not parsed.entries:
         raise FeedError(f"not an RSS or Atom feed{_why_not(data, parsed.get('bozo_exception'))}")
+    reason = parsed.get("bozo_exception")
+    if isinstance(reason, SAXParseException) and reason.getMessage() in _ENDS_EARLY:
+        # feedparser's lenient parser reads what is there: the entries after the cut would be lost without
+        # a word and the last one read may be incomplete, so the whole document is refused
+        detail = f"the document ends before the feed is closed{_why_not(data, reason)}; it looks cut off "
+        raise FeedError(detail + f"after {len(parsed.entries):,} entries (the last possibly incomplete): send the whole document")
     return list(parsed.entries), parsed.feed
 
 

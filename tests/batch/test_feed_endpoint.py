@@ -115,6 +115,12 @@ def test_xml_attacks_are_refused(client: TestClient, tmp_path: Path) -> None:
     assert "TOP-SECRET-TOKEN" not in response.text
 
 
+def test_a_feed_cut_off_gets_422_not_a_partial_200(client: TestClient) -> None:
+    whole = rss2(entries(3))
+    detail = problem(post(client, whole[: whole.rindex(b"<item>") + 20]), 422, "invalid-request")["detail"]
+    assert "the document ends before the feed is closed" in detail and "after 3 entries" in detail
+
+
 def test_a_url_in_the_body_is_not_fetched(client: TestClient, http_server: LoopbackServer) -> None:
     http_server.routes["/feed.xml"] = (200, {}, rss2(entries(1)))
     url = http_server.url("/feed.xml")

@@ -111,6 +111,20 @@ def test_malformed_but_recoverable_feed_still_yields_entries() -> None:
     assert items and all(i.error is None for i in items)
 
 
+@pytest.mark.parametrize(
+    "cut", ["<description>", "</item>", "</channel>", "</rss"], ids=["in-entry", "after-entry", "channel", "root"]
+)
+def test_a_feed_cut_off_is_refused_whole_not_scored_in_part(cut: str) -> None:
+    """The lenient parser reads what is there: entries after the cut would be lost without a word (and the one
+    it stops in read incomplete), so a document that ends before it closes is one source error."""
+    whole = rss2(entries(4))
+    end = [i for i in range(len(whole)) if whole.startswith(cut.encode(), i)][2 if cut in ("<description>", "</item>") else 0]
+    [item] = list(parse_feed(whole[: end + len(cut) - 1], "cut.xml"))
+    assert item.location == "source" and item.error is not None
+    assert item.error.startswith("the document ends before the feed is closed: ") and "looks cut off" in item.error
+    assert [i.location for i in parse_feed(whole, "whole.xml")] == ["entry 1", "entry 2", "entry 3", "entry 4"]
+
+
 def test_not_a_feed_and_too_large_feeds_are_source_errors() -> None:
     [item] = list(parse_feed(b"just some text, not XML", "notes.txt"))
     assert item.location == "source" and item.error is not None and "not an RSS or Atom feed" in item.error
