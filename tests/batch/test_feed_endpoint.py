@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
+from misinfo_risk.ingest import feed_articles
 from misinfo_risk.model.scorer import Scorer
 from misinfo_risk.model.types import parse_article
 from misinfo_risk.service.app import create_app
@@ -57,6 +58,18 @@ def test_entries_scored_in_feed_order_with_errors_in_place(client: TestClient, s
     assert [s["name"] for s in results[0]["signals"]] == [s.name for s in expected.signals]
     assert sample("risk_articles_rejected_total", {"endpoint": "feed", "reason": "empty"}) == before_empty + 1
     assert sample("risk_batch_size_articles_count", {"endpoint": "feed"}) == before_sizes + 1
+
+
+def test_offsets_index_the_plain_text_feed_articles_returns(client: TestClient) -> None:
+    """docs/service.md: a feed entry's evidence and sentence offsets index the plain text its HTML was reduced to."""
+    html = "<p>Sources say the <b>minister</b> hid 10 million dollars!!</p><p>SHOCKING: insiders claim more.</p>"
+    feed = rss2([Entry("Secret plan revealed", html, "https://news.example/x")])
+    [result] = post(client, feed).json()["results"]
+    [fields] = feed_articles(feed)
+    spans = [e for s in result["signals"] for e in s["evidence"] if e["section"] == "text"]
+    assert spans and all(fields["text"][e["start"] : e["end"]] == e["text"] for e in spans)
+    text_sentences = [s for s in result["sentences"] if s["section"] == "text"]
+    assert text_sentences and all(0 <= s["start"] < s["end"] <= len(fields["text"]) for s in text_sentences)
 
 
 def test_the_base_rate_query_parameter(client: TestClient, scorer: Scorer) -> None:
