@@ -72,11 +72,6 @@ class ServiceState:
         if self.pool is not None:
             await asyncio.to_thread(self.pool.close)
 
-    @property
-    def parallelism(self) -> int:
-        """How many chunks can be scored at once."""
-        return self.pool.size if self.pool is not None else 1
-
     def score_one(self, item: Any, base_rate: float | None = None) -> ChunkResult:
         """Score one decoded article object here, in the web worker (a ChunkResult with one outcome)."""
         return score_chunk(self.scorer, [item], max_chars=self.settings.max_article_chars, base_rate=base_rate)
@@ -119,11 +114,12 @@ async def score_chunks(
     flight; results are yielded as soon as they and every earlier chunk are done. Raises the 503 problem of a
     dead scoring process, and whatever reading the blocks raises (e.g. ClientDisconnect).
     """
+    processes = state.pool.size if state.pool is not None else 1  # chunks scored at once
     size = state.settings.chunk_size
     if isinstance(blocks, Sequence):  # all items known: spread them over every scoring process
-        size = max(1, min(size, math.ceil(len(blocks) / state.parallelism)))
+        size = max(1, min(size, math.ceil(len(blocks) / processes)))
         blocks = _blocks_of(blocks)
-    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
+    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * processes)
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def feed(source: AsyncIterable[Sequence[Any]]) -> None:
