@@ -186,14 +186,6 @@ def multiprocess_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def sweep_dead_processes(directory: Path) -> None:
-    """Mark workers that died without shutting down (crash, SIGKILL) as dead, so live gauges drop them."""
-    for path in directory.glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
-        pid = path.stem.rpartition("_")[2]
-        if pid.isdigit() and not psutil.pid_exists(int(pid)):
-            multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-
-
 def mark_this_process_dead() -> None:
     """Called when a worker shuts down cleanly: its live gauges stop counting, counters keep totals."""
     directory = multiprocess_dir()
@@ -242,7 +234,11 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
     if directory is None:
         registry = REGISTRY
     else:
-        sweep_dead_processes(directory)
+        # workers that died without shutting down (crash, SIGKILL) are marked dead, so live gauges drop them
+        for path in directory.glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
+            pid = path.stem.rpartition("_")[2]
+            if pid.isdigit() and not psutil.pid_exists(int(pid)):
+                multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         # the default process/platform metrics, made correct for several processes
