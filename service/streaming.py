@@ -113,14 +113,11 @@ class Spool:
                 await self._wakeup.wait()
 
 
-Producer = Callable[[Spool], Awaitable[None]]
-
-
 class SpooledStreamResponse(Response):
     """A 200 response streamed from a spool filled by `produce`. Unlike Starlette's StreamingResponse it
     never calls `receive` itself, so `produce` may read the request body while the response is sent."""
 
-    def __init__(self, produce: Producer, spool: Spool, *, media_type: str) -> None:
+    def __init__(self, produce: Callable[[Spool], Awaitable[None]], spool: Spool, *, media_type: str) -> None:
         self.status_code = 200
         self.media_type = media_type
         self.background = None
