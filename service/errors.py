@@ -114,10 +114,7 @@ def invalid_article(rejected: Rejected) -> Problem:
 
 def item_error(rejected: Rejected) -> dict[str, Any]:
     """The object that takes a rejected item's place in batch results (and NDJSON lines)."""
-    if rejected.internal:
-        problem = Problem(500, "internal-error", f"article: {rejected.message}")
-    else:
-        problem = invalid_article(rejected)
+    problem = Problem(500, "internal-error", f"article: {rejected.message}") if rejected.internal else invalid_article(rejected)
     return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
 
 
