@@ -85,7 +85,6 @@ class BalancedServer:
         self._connections: set[asyncio.BaseProtocol] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._deferred_since: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         sock.setblocking(False)
         sock.listen(backlog)  # uvicorn binds the shared socket; the loop's own create_server would listen
@@ -112,8 +111,6 @@ class BalancedServer:
         if self._closed:
             return
         self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
         self._loop.remove_reader(self._sock.fileno())
         refusing = self._sock.dup()
         self._loop.add_reader(refusing.fileno(), self._refuse, refusing)
@@ -154,11 +151,10 @@ class BalancedServer:
 
     def _pause(self, seconds: float) -> None:
         self._loop.remove_reader(self._sock.fileno())
-        self._timer = self._loop.call_later(seconds, self._resume)
+        self._loop.call_later(seconds, self._resume)
 
     def _resume(self) -> None:
-        self._timer = None
-        if not self._closed:
+        if not self._closed:  # close() may have come during the pause
             self._loop.add_reader(self._sock.fileno(), self._on_readable)
 
     def _serve(self, conn: socket.socket) -> None:
