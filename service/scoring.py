@@ -51,8 +51,8 @@ class ServiceState:
         if not isinstance(warmup, Scored):
             raise RuntimeError(f"the warm-up article was not scored: {warmup}")
         pool = None
-        if settings.scoring_processes > 0:
-            pool = ChunkPool(settings.scoring_processes, settings.artifact_path, model_sha256=settings.model_sha256)
+        if settings.pool_workers > 0:
+            pool = ChunkPool(settings.pool_workers, settings.artifact_path, model_sha256=settings.model_sha256)
             await asyncio.to_thread(pool.start)
         state = cls(settings, scorer, pool, orjson.dumps(scorer.card.model_dump(mode="json")), time.perf_counter() - began)
         loop = asyncio.get_running_loop()
