@@ -127,7 +127,7 @@ def prepare_accept_board(settings: Settings) -> Path | None:
 
 
 def cannot_listen(host: str, port: int) -> str | None:
-    """Why uvicorn would fail to listen on host:port (in use, no such address), or None; port 0 is always free.
+    """Why uvicorn would fail to listen on host:port (in use, no such address), or None.
 
     Checked before anything loads: uvicorn finds out only after a worker has loaded the model, logs it as a JSON
     line among the others and exits with 3, the status that means a bad artifact here. The same bind as uvicorn's
@@ -135,8 +135,6 @@ def cannot_listen(host: str, port: int) -> str | None:
     """
     import socket
 
-    if port == 0:
-        return None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
