@@ -181,16 +181,11 @@ def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
             _child(counter, name)
 
 
-def multiprocess_dir() -> Path | None:
-    value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    return Path(value) if value else None
-
-
 def mark_this_process_dead() -> None:
     """Called when a worker shuts down cleanly: its live gauges stop counting, counters keep totals."""
-    directory = multiprocess_dir()
-    if directory is not None:
-        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
 class ServiceProcessCollector(Collector):
@@ -230,17 +225,17 @@ class ServiceProcessCollector(Collector):
 
 def exposition(accept: str | None) -> tuple[bytes, str]:
     """The metrics page (body, content type): every worker's metrics in multiprocess mode."""
-    directory = multiprocess_dir()
-    if directory is None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
         registry = REGISTRY
     else:
         # workers that died without shutting down (crash, SIGKILL) are marked dead, so live gauges drop them
-        for path in directory.glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
+        for path in Path(directory).glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
             pid = path.stem.rpartition("_")[2]
             if pid.isdigit() and not psutil.pid_exists(int(pid)):
-                multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+                multiprocess.mark_process_dead(int(pid), directory)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         # the default process/platform metrics, made correct for several processes
         registry.register(ServiceProcessCollector())
         PlatformCollector(registry=registry)
