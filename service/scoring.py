@@ -156,11 +156,7 @@ Outcome = Scored | Rejected
 
 
 def base_rate_of(request: Request, state: ServiceState) -> float | None:
-    """The base rate to express scores at: the request's `base_rate` query parameter, else the setting.
-
-    A 422 problem when the parameter is not a number strictly between 0 and 1, a 409 when the loaded
-    model's card records no prevalence to convert from. Checked before the body is read.
-    """
+    """The request's `base_rate` query parameter, else the setting; a 422 or 409 problem if unusable (callers check it first)."""
     raw = request.query_params.get("base_rate") if request.scope.get("query_string") else None  # parse only if any
     if raw is None:
         return state.settings.base_rate
