@@ -6,9 +6,8 @@ Raise a `Problem` anywhere in a request and the installed handler renders it:
     HTTP/1.1 413  content-type: application/problem+json
     {"type": "urn:misinfo-risk:problem:content-too-large", "title": "Content too large", "status": 413, ...}
 
-The members (a stable `type` URN, a fixed `title`, `detail`, `instance`, `request_id`, and `errors` for
-validation problems) and every type are listed in docs/service.md ("Errors"). Batch items that fail get the
-same object under `error` (see `item_error`).
+The members and every type are listed in docs/service.md ("Errors"). Batch items that fail get the same
+object under `error` (see `item_error`).
 """
 
 from __future__ import annotations
@@ -79,9 +78,6 @@ class Problem(Exception):
     def response(self, instance: str, request_id: str | None) -> Response:
         body = orjson.dumps(self.body(instance=instance, request_id=request_id))
         return Response(body, status_code=self.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(self.headers))
-
-
-# Constructors for the problems shared by several endpoints.
 
 
 def content_too_large(limit: int) -> Problem:
