@@ -9,6 +9,7 @@ merges every worker's files (`exposition`). Tests run without it and read the de
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
@@ -96,16 +97,12 @@ MODEL_EXPECTED_MEAN_SCORE = Gauge(
 
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
 
+@functools.cache
 def _child(metric: Any, *label_values: str) -> Any:
     """`metric.labels(*label_values)`, memoised: label values are bounded, lookups are on the hot path."""
-    key = (id(metric), label_values)
-    child = _children.get(key)
-    if child is None:
-        child = _children[key] = metric.labels(*label_values)
-    return child
+    return metric.labels(*label_values)
 
 
 def in_progress(route: str) -> Any:
