@@ -17,6 +17,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import ValidationError
 
 from misinfo_risk.model.errors import ArtifactError, BaseRateError
+from misinfo_risk.service.logs import log_config
 from misinfo_risk.service.settings import ROOT_ENV, Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
@@ -92,8 +94,6 @@ def prepare_metrics_dir() -> Path | None:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for uvicorn.run; with several workers, uvloop with least-connections accepting."""
-    from misinfo_risk.service.logs import log_config
-
     loop = "asyncio"  # only where uvloop does not install (Windows)
     if importlib.util.find_spec("uvloop") is not None:
         loop = "misinfo_risk.service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
@@ -133,8 +133,6 @@ def cannot_listen(host: str, port: int) -> str | None:
     line among the others and exits with 3, the status that means a bad artifact here. The same bind as uvicorn's
     (`Config.bind_socket`: IPv6 if the host has a colon, SO_REUSEADDR), then released at once.
     """
-    import socket
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
