@@ -1,8 +1,6 @@
 """`ServiceState`: what each web worker holds to score (the scorer, its pool); scoring many items with it; batch bodies.
 
-A single article is scored in the web worker (`score_one`); batches, streams and feeds are cut into chunks
-scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread without one, with the runtime's
-rule (docs/runtime.md): every item gets its own outcome, in order.
+Where each request is scored: docs/service.md ("Processes, cores and shutdown"); the rule: docs/runtime.md.
 
     >>> body = await score_batch(state, items, endpoint="feed")   # one result or item error per item  # doctest: +SKIP
 """
