@@ -115,7 +115,6 @@ def item_error(rejected: Rejected) -> dict[str, Any]:
 
 
 async def _problem_handler(request: Request, exc: Problem) -> Response:
-    """Render a problem with the request's path as `instance` and its request id."""
     return exc.response(request.url.path, request.scope.get("state", {}).get("request_id"))
 
 
