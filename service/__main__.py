@@ -17,6 +17,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import ValidationError
 
 from misinfo_risk.model.errors import ArtifactError, BaseRateError
+from misinfo_risk.service.logs import log_config
 from misinfo_risk.service.settings import ROOT_ENV, Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_ARTIFACT = 0, 2, 3
@@ -92,8 +94,6 @@ def prepare_metrics_dir() -> Path | None:
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for uvicorn.run; with several workers, uvloop with least-connections accepting."""
-    from misinfo_risk.service.logs import log_config
-
     loop = "asyncio"  # only where uvloop does not install (Windows)
     if importlib.util.find_spec("uvloop") is not None:
         loop = "misinfo_risk.service.balance:BalancedLoop" if settings.workers > 1 else "uvloop"
@@ -127,16 +127,12 @@ def prepare_accept_board(settings: Settings) -> Path | None:
 
 
 def cannot_listen(host: str, port: int) -> str | None:
-    """Why uvicorn would fail to listen on host:port (in use, no such address), or None; port 0 is always free.
+    """Why uvicorn would fail to listen on host:port (in use, no such address), or None.
 
     Checked before anything loads: uvicorn finds out only after a worker has loaded the model, logs it as a JSON
     line among the others and exits with 3, the status that means a bad artifact here. The same bind as uvicorn's
     (`Config.bind_socket`: IPv6 if the host has a colon, SO_REUSEADDR), then released at once.
     """
-    import socket
-
-    if port == 0:
-        return None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:

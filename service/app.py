@@ -1,9 +1,6 @@
-"""`create_app(settings)`: the FastAPI application. Nothing is built at import time.
+"""`create_app(settings)`: the FastAPI application (`uvicorn misinfo_risk.service.app:create_app --factory`, per worker).
 
-    uvicorn service.app:create_app --factory          # what `misinfo-risk serve` runs, per worker
-
-The lifespan loads the model once per worker, scores a warm-up article and starts the
-scoring pool before the first request is accepted; an ArtifactError there stops start-up.
+Nothing is built at import time; the lifespan starts the worker's ServiceState before the first request.
 """
 
 from __future__ import annotations

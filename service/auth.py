@@ -63,11 +63,9 @@ def authorized_state(request: Request) -> ServiceState:
 
 
 def _presented_key(request: Request) -> str | None:
-    authorization = request.headers.get("authorization")
-    if authorization is not None:
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return credentials.strip()
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
     return request.headers.get("x-api-key")
 
 

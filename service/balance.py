@@ -82,10 +82,9 @@ class BalancedServer:
     def __init__(self, loop: asyncio.AbstractEventLoop, factory: Any, sock: socket.socket, board: Board, backlog: int) -> None:
         self._loop, self._factory, self._sock, self._board = loop, factory, sock, board
         self._slot = board.claim(os.getpid())
-        self._connections: set[asyncio.BaseProtocol] = set()
+        self.connections = 0  # open connections, published on the board
         self._tasks: set[asyncio.Task[Any]] = set()
         self._deferred_since: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         sock.setblocking(False)
         sock.listen(backlog)  # uvicorn binds the shared socket; the loop's own create_server would listen
@@ -95,10 +94,6 @@ class BalancedServer:
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
         return () if self._closed else (self._sock,)
-
-    @property
-    def connections(self) -> int:
-        return len(self._connections)
 
     def is_serving(self) -> bool:
         return not self._closed
@@ -112,8 +107,6 @@ class BalancedServer:
         if self._closed:
             return
         self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
         self._loop.remove_reader(self._sock.fileno())
         refusing = self._sock.dup()
         self._loop.add_reader(refusing.fileno(), self._refuse, refusing)
@@ -134,7 +127,7 @@ class BalancedServer:
 
     def _on_readable(self) -> None:
         fewest = self._board.fewest_elsewhere(self._slot)
-        if fewest is not None and fewest < len(self._connections):
+        if fewest is not None and fewest < self.connections:
             now = time.monotonic()
             self._deferred_since = self._deferred_since or now
             if now - self._deferred_since < MAX_DEFER:
@@ -154,25 +147,24 @@ class BalancedServer:
 
     def _pause(self, seconds: float) -> None:
         self._loop.remove_reader(self._sock.fileno())
-        self._timer = self._loop.call_later(seconds, self._resume)
+        self._loop.call_later(seconds, self._resume)
 
     def _resume(self) -> None:
-        self._timer = None
-        if not self._closed:
+        if not self._closed:  # close() may have come during the pause
             self._loop.add_reader(self._sock.fileno(), self._on_readable)
 
     def _serve(self, conn: socket.socket) -> None:
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle stall on keep-alive responses
         protocol = self._factory()
-        self._connections.add(protocol)
-        self._board.publish(self._slot, len(self._connections))
+        self.connections += 1
+        self._board.publish(self._slot, self.connections)
         original = protocol.connection_lost
 
-        def connection_lost(exc: Exception | None) -> None:  # asyncio's protocol callback, wrapped to count
-            self._connections.discard(protocol)
+        def connection_lost(exc: Exception | None) -> None:  # asyncio's protocol callback (called once), wrapped to count
+            self.connections -= 1
             if not self._closed:
-                self._board.publish(self._slot, len(self._connections))
+                self._board.publish(self._slot, self.connections)
             original(exc)
 
         protocol.connection_lost = connection_lost

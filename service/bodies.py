@@ -49,11 +49,7 @@ def require_media_type(
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing with 413 as soon as it is known to exceed `limit` bytes.
-
-    A Content-Length over the limit is refused before anything is read; a chunked body is
-    read only until it passes the limit.
-    """
+    """The whole body, refusing with 413 as soon as it is known to exceed `limit` bytes (declared or read)."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise content_too_large(limit)

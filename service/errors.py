@@ -6,9 +6,8 @@ Raise a `Problem` anywhere in a request and the installed handler renders it:
     HTTP/1.1 413  content-type: application/problem+json
     {"type": "urn:misinfo-risk:problem:content-too-large", "title": "Content too large", "status": 413, ...}
 
-The members (a stable `type` URN, a fixed `title`, `detail`, `instance`, `request_id`, and `errors` for
-validation problems) and every type are listed in docs/service.md ("Errors"). Batch items that fail get the
-same object under `error` (see `item_error`).
+The members and every type are listed in docs/service.md ("Errors"). Batch items that fail get the same
+object under `error` (see `item_error`).
 """
 
 from __future__ import annotations
@@ -81,9 +80,6 @@ class Problem(Exception):
         return Response(body, status_code=self.status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(self.headers))
 
 
-# Constructors for the problems shared by several endpoints.
-
-
 def content_too_large(limit: int) -> Problem:
     # Close the connection: the client may still be sending a body we will not read.
     detail = f"The request body is larger than the limit of {limit:,} bytes."
@@ -114,15 +110,11 @@ def invalid_article(rejected: Rejected) -> Problem:
 
 def item_error(rejected: Rejected) -> dict[str, Any]:
     """The object that takes a rejected item's place in batch results (and NDJSON lines)."""
-    if rejected.internal:
-        problem = Problem(500, "internal-error", f"article: {rejected.message}")
-    else:
-        problem = invalid_article(rejected)
+    problem = Problem(500, "internal-error", f"article: {rejected.message}") if rejected.internal else invalid_article(rejected)
     return {"index": rejected.index, "id": rejected.id, "error": problem.body()}
 
 
 async def _problem_handler(request: Request, exc: Problem) -> Response:
-    """Render a problem with the request's path as `instance` and its request id."""
     return exc.response(request.url.path, request.scope.get("state", {}).get("request_id"))
 
 

@@ -9,6 +9,7 @@ merges every worker's files (`exposition`). Tests run without it and read the de
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
@@ -96,16 +97,12 @@ MODEL_EXPECTED_MEAN_SCORE = Gauge(
 
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
 
+@functools.cache
 def _child(metric: Any, *label_values: str) -> Any:
     """`metric.labels(*label_values)`, memoised: label values are bounded, lookups are on the hot path."""
-    key = (id(metric), label_values)
-    child = _children.get(key)
-    if child is None:
-        child = _children[key] = metric.labels(*label_values)
-    return child
+    return metric.labels(*label_values)
 
 
 def in_progress(route: str) -> Any:
@@ -181,24 +178,11 @@ def set_model(card: ModelCard, signals: Sequence[str] = ()) -> None:
             _child(counter, name)
 
 
-def multiprocess_dir() -> Path | None:
-    value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    return Path(value) if value else None
-
-
-def sweep_dead_processes(directory: Path) -> None:
-    """Mark workers that died without shutting down (crash, SIGKILL) as dead, so live gauges drop them."""
-    for path in directory.glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
-        pid = path.stem.rpartition("_")[2]
-        if pid.isdigit() and not psutil.pid_exists(int(pid)):
-            multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
-
-
 def mark_this_process_dead() -> None:
     """Called when a worker shuts down cleanly: its live gauges stop counting, counters keep totals."""
-    directory = multiprocess_dir()
-    if directory is not None:
-        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
 
 
 class ServiceProcessCollector(Collector):
@@ -238,13 +222,17 @@ class ServiceProcessCollector(Collector):
 
 def exposition(accept: str | None) -> tuple[bytes, str]:
     """The metrics page (body, content type): every worker's metrics in multiprocess mode."""
-    directory = multiprocess_dir()
-    if directory is None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
         registry = REGISTRY
     else:
-        sweep_dead_processes(directory)
+        # workers that died without shutting down (crash, SIGKILL) are marked dead, so live gauges drop them
+        for path in Path(directory).glob("gauge_live*_*.db"):  # gauge_livesum_<pid>.db, ...
+            pid = path.stem.rpartition("_")[2]
+            if pid.isdigit() and not psutil.pid_exists(int(pid)):
+                multiprocess.mark_process_dead(int(pid), directory)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=str(directory))  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
         # the default process/platform metrics, made correct for several processes
         registry.register(ServiceProcessCollector())
         PlatformCollector(registry=registry)

@@ -1,10 +1,6 @@
-"""Request middleware (pure ASGI, cheap): request id, HTTP metrics, access log, last-resort 500.
+"""Request middleware (pure ASGI, cheap): request id, HTTP metrics, access log, last-resort problem+json 500.
 
-- `X-Request-ID` is taken from the request if it is a short token of safe characters,
-  otherwise generated, and echoed on every response (also in problem bodies and log lines).
-- The route label is the matched route template ("/v1/score"), or "other" for unmatched paths.
-- An exception escaping a handler is logged with its traceback and answered with a
-  problem+json 500 (no details leak to the client).
+The request id and the access log are as docs/service.md describes them ("Logs and request ids").
 """
 
 from __future__ import annotations

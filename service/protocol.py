@@ -46,14 +46,9 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
 
     def _start_head_timer(self) -> None:
         if self._head_timer is None:
-            self._head_timer = self.loop.call_later(header_timeout(), self._head_too_slow)
+            self._head_timer = self.loop.call_later(header_timeout(), self.transport.close)  # closing twice is harmless
 
     def _stop_head_timer(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
-
-    def _head_too_slow(self) -> None:
-        self._head_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()

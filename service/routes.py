@@ -93,7 +93,7 @@ async def score_articles(request: Request) -> Response:
     base_rate = base_rate_of(request, state)
     if kind != JSON:
         lines = NdjsonLines(request, max_line_bytes=settings.max_body_bytes, max_items=settings.max_stream_items)
-        return _stream(state, lines, lines, base_rate)
+        return _stream(state, lines, base_rate)
     items = decode_json(await read_body(request, settings.max_batch_body_bytes))
     if not isinstance(items, list):
         detail = f"The body must be a JSON array of article objects, not {json_type(items)}."
@@ -105,12 +105,12 @@ async def score_articles(request: Request) -> Response:
             f"The batch has {len(items):,} items; the limit is {settings.max_batch_items:,}. Split it, or stream it as NDJSON.",
         )
     if any(t in request.headers.get("accept", "").lower() for t in NDJSON_TYPES):  # Accept asks for NDJSON
-        return _stream(state, items, None, base_rate)
+        return _stream(state, items, base_rate)
     return Response(await score_batch(state, items, endpoint="batch", base_rate=base_rate), media_type=JSON)
 
 
-def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_rate: float | None) -> Response:
-    """Stream NDJSON results for `blocks` of items; `lines` reports NDJSON input overflow."""
+def _stream(state: ServiceState, blocks: NdjsonLines | list[Any], base_rate: float | None) -> Response:
+    """Stream NDJSON results for the items of an NDJSON body (`NdjsonLines`, which may overflow) or a JSON array."""
 
     async def produce(spool: Spool) -> None:
         count = 0
@@ -129,7 +129,7 @@ def _stream(state: ServiceState, blocks: Any, lines: NdjsonLines | None, base_ra
             problem = Problem(500, "internal-error", "The server failed while streaming; it has been logged.")
         finally:
             metrics.record_batch_size("batch", count)
-        if problem is None and lines is not None and lines.overflowed:
+        if problem is None and isinstance(blocks, NdjsonLines) and blocks.overflowed:
             limit = state.settings.max_stream_items
             problem = Problem(413, "too-many-items", f"The stream has more than {limit:,} items; the rest was not read.")
         if problem is not None:  # the last line: no more results follow

@@ -19,9 +19,9 @@ from pydantic.json_schema import models_json_schema
 from misinfo_risk.model.artifact import ModelCard
 from misinfo_risk.model.types import Article, RiskAssessment
 from misinfo_risk.runtime import Rejected
+from misinfo_risk.service import errors
 from misinfo_risk.service.auth import KEY_REQUIRED, SECURITY, SECURITY_SCHEMES
-from misinfo_risk.service.bodies import FEED_TYPES
-from misinfo_risk.service.errors import PROBLEM_MEDIA_TYPE, TITLES, Problem, invalid_article
+from misinfo_risk.service.bodies import FEED_TYPES, JSON_TYPES
 from misinfo_risk.service.results import BatchResult, ItemError, Limits, ProblemDetails
 from misinfo_risk.service.scoring import ServiceState, batch_body
 
@@ -68,17 +68,18 @@ EXAMPLE_FOREIGN_ARTICLE = {
 
 _EMPTY_TEXT = Rejected(1, "story-44", "text", "empty", "must contain non-whitespace characters")
 
-_PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
-    401: ("unauthorized", KEY_REQUIRED),
-    409: (
+_PROBLEM_EXAMPLES: dict[int, errors.Problem] = {  # each raised as its handler raises it
+    401: errors.Problem(401, "unauthorized", KEY_REQUIRED),
+    409: errors.Problem(
+        409,
         "base-rate-unavailable",
         "base_rate=0.05: model risk-v1 does not record the base rate its score is calibrated at (its model card has no "
         "prevalence), so the score cannot be re-expressed at another base rate; omit base_rate.",
     ),
-    413: ("content-too-large", "The request body is larger than the limit of 2,097,152 bytes."),
-    415: ("unsupported-media-type", "Content-Type 'text/plain' is not accepted here; send application/json (UTF-8)."),
-    422: ("invalid-article", "text: must contain non-whitespace characters"),
-    503: ("scoring-unavailable", "A scoring process stopped while working on this request; retry."),
+    413: errors.content_too_large(2_097_152),
+    415: errors.unsupported_media_type("text/plain", JSON_TYPES),
+    422: errors.invalid_article(_EMPTY_TEXT),
+    503: errors.scoring_unavailable(),
 }
 
 
@@ -86,13 +87,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries documenting problem+json errors for the given status codes."""
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        kind, detail = _PROBLEM_EXAMPLES[status]
-        errors = invalid_article(_EMPTY_TEXT).errors if status == 422 else ()
-        example = Problem(status, kind, detail, errors).body(instance="/v1/score", request_id="0f3c9d2e5b7a4c1e8f6a2b9d4e7c1a3b")
-        out[status] = {
-            "description": TITLES[kind],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": ref("ProblemDetails"), "example": example}},
-        }
+        problem = _PROBLEM_EXAMPLES[status]
+        example = problem.body(instance="/v1/score", request_id="0f3c9d2e5b7a4c1e8f6a2b9d4e7c1a3b")
+        content = {errors.PROBLEM_MEDIA_TYPE: {"schema": ref("ProblemDetails"), "example": example}}
+        out[status] = {"description": errors.TITLES[problem.kind], "content": content}
     return out
 
 

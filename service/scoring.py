@@ -1,8 +1,6 @@
 """`ServiceState`: what each web worker holds to score (the scorer, its pool); scoring many items with it; batch bodies.
 
-A single article is scored in the web worker (`score_one`); batches, streams and feeds are cut into chunks
-scored on the worker's pool (misinfo_risk.runtime.ChunkPool), or in a thread without one, with the runtime's
-rule (docs/runtime.md): every item gets its own outcome, in order.
+Where each request is scored: docs/service.md ("Processes, cores and shutdown"); the rule: docs/runtime.md.
 
     >>> body = await score_batch(state, items, endpoint="feed")   # one result or item error per item  # doctest: +SKIP
 """
@@ -51,8 +49,8 @@ class ServiceState:
         if not isinstance(warmup, Scored):
             raise RuntimeError(f"the warm-up article was not scored: {warmup}")
         pool = None
-        if settings.scoring_processes > 0:
-            pool = ChunkPool(settings.scoring_processes, settings.artifact_path, model_sha256=settings.model_sha256)
+        if settings.pool_workers > 0:
+            pool = ChunkPool(settings.pool_workers, settings.artifact_path, model_sha256=settings.model_sha256)
             await asyncio.to_thread(pool.start)
         state = cls(settings, scorer, pool, orjson.dumps(scorer.card.model_dump(mode="json")), time.perf_counter() - began)
         loop = asyncio.get_running_loop()
@@ -71,11 +69,6 @@ class ServiceState:
     async def close(self) -> None:
         if self.pool is not None:
             await asyncio.to_thread(self.pool.close)
-
-    @property
-    def parallelism(self) -> int:
-        """How many chunks can be scored at once."""
-        return self.pool.size if self.pool is not None else 1
 
     def score_one(self, item: Any, base_rate: float | None = None) -> ChunkResult:
         """Score one decoded article object here, in the web worker (a ChunkResult with one outcome)."""
@@ -119,11 +112,12 @@ async def score_chunks(
     flight; results are yielded as soon as they and every earlier chunk are done. Raises the 503 problem of a
     dead scoring process, and whatever reading the blocks raises (e.g. ClientDisconnect).
     """
+    processes = state.pool.size if state.pool is not None else 1  # chunks scored at once
     size = state.settings.chunk_size
     if isinstance(blocks, Sequence):  # all items known: spread them over every scoring process
-        size = max(1, min(size, math.ceil(len(blocks) / state.parallelism)))
+        size = max(1, min(size, math.ceil(len(blocks) / processes)))
         blocks = _blocks_of(blocks)
-    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * state.parallelism)
+    slots = asyncio.Semaphore(IN_FLIGHT_PER_PROCESS * processes)
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def feed(source: AsyncIterable[Sequence[Any]]) -> None:
@@ -160,11 +154,7 @@ Outcome = Scored | Rejected
 
 
 def base_rate_of(request: Request, state: ServiceState) -> float | None:
-    """The base rate to express scores at: the request's `base_rate` query parameter, else the setting.
-
-    A 422 problem when the parameter is not a number strictly between 0 and 1, a 409 when the loaded
-    model's card records no prevalence to convert from. Checked before the body is read.
-    """
+    """The request's `base_rate` query parameter, else the setting; a 422 or 409 problem if unusable (callers check it first)."""
     raw = request.query_params.get("base_rate") if request.scope.get("query_string") else None  # parse only if any
     if raw is None:
         return state.settings.base_rate

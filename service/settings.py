@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     """Comma-separated API keys. Unset or empty: no authentication. Each key needs at least 16 characters;
     a value with no key in it (e.g. "," or " , ") stops start-up rather than switching authentication off."""
 
-    pool_workers: int | None = Field(default=None, ge=0, le=256)
+    pool_workers: int = Field(default_factory=usable_cpus, ge=0, le=256)
     """Scoring processes in each web worker's pool (batches, streams, feeds). Unset: one per usable CPU.
     0: no pool, chunks are scored in a thread of the web worker."""
 
@@ -135,8 +135,3 @@ class Settings(BaseSettings):
         if short:
             raise ValueError(f"API keys must have at least {MIN_API_KEY_CHARS} characters (key number(s) {short} are shorter)")
         return keys
-
-    @property
-    def scoring_processes(self) -> int:
-        """Size of each worker's scoring pool (0 = score in the worker process)."""
-        return usable_cpus() if self.pool_workers is None else self.pool_workers

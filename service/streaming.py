@@ -15,8 +15,8 @@ import contextlib
 import logging
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import IO
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import IO, Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -113,14 +113,11 @@ class Spool:
                 await self._wakeup.wait()
 
 
-Producer = Callable[[Spool], Awaitable[None]]
-
-
 class SpooledStreamResponse(Response):
     """A 200 response streamed from a spool filled by `produce`. Unlike Starlette's StreamingResponse it
     never calls `receive` itself, so `produce` may read the request body while the response is sent."""
 
-    def __init__(self, produce: Producer, spool: Spool, *, media_type: str) -> None:
+    def __init__(self, produce: Callable[[Spool], Coroutine[Any, Any, None]], spool: Spool, *, media_type: str) -> None:
         self.status_code = 200
         self.media_type = media_type
         self.background = None
@@ -129,14 +126,8 @@ class SpooledStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         spool = self._spool
-
-        async def run() -> None:
-            try:
-                await self._produce(spool)
-            finally:
-                spool.close()
-
-        producer = asyncio.create_task(run())
+        producer = asyncio.create_task(self._produce(spool))
+        producer.add_done_callback(lambda _: spool.close())  # however it ends: the reader below then stops
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             async for data in spool:

@@ -50,3 +50,11 @@ def test_a_port_in_use_is_refused_in_one_line_before_loading(tiny_artifact: Path
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"misinfo-risk serve: cannot start: cannot listen on 127.0.0.1:{port}: ")
     assert "choose another --port" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_an_address_not_on_this_machine_is_refused_before_loading_even_with_port_0(tiny_artifact: Path) -> None:
+    """Port 0 picks a free port, but the host must still be one to listen on (203.0.113.1: TEST-NET-3, documentation only)."""
+    done = start_serve(["--artifact", str(tiny_artifact), "--host", "203.0.113.1", "--workers", "1"], {})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("misinfo-risk serve: cannot start: cannot listen on 203.0.113.1:0: ")
+    assert done.stderr.count("\n") == 1 and "Uvicorn running" not in done.stderr, done.stderr
