@@ -155,9 +155,13 @@ Outcome = Scored | Rejected
 
 def base_rate_of(request: Request, state: ServiceState) -> float | None:
     """The request's `base_rate` query parameter, else the setting; a 422 or 409 problem if unusable (callers check it first)."""
-    raw = request.query_params.get("base_rate") if request.scope.get("query_string") else None  # parse only if any
-    if raw is None:
+    given = request.query_params.getlist("base_rate") if request.scope.get("query_string") else []  # parse only if any
+    if not given:
         return state.settings.base_rate
+    raw = given[0]
+    if len(given) > 1:  # which one the client meant is not ours to guess
+        message = f"given {len(given)} times ({', '.join(map(repr, given))}); give it once"
+        raise Problem(422, "invalid-request", f"base_rate: {message}", [FieldError("base_rate", "invalid", message)])
     try:
         value = float(raw)
     except ValueError:

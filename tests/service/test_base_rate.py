@@ -81,6 +81,20 @@ def test_base_rates_outside_zero_one_are_a_422(client: TestClient, bad: str) -> 
         assert problem["errors"][0]["field"] == "base_rate" and "between 0 and 1" in problem["detail"]
 
 
+def test_a_base_rate_given_twice_is_a_422_not_the_last_one(client: TestClient) -> None:
+    feed = b'<rss version="2.0"><channel><title>G</title><item><title>T</title><description>Text</description></item></channel></rss>'
+    for path, body in (("/v1/score", ARTICLE), ("/v1/score/batch", [ARTICLE]), ("/v1/feeds/score", feed)):
+        query = f"{path}?base_rate=0.05&base_rate=0.5"
+        response = (
+            client.post(query, content=feed, headers={"content-type": "application/rss+xml"})
+            if isinstance(body, bytes)
+            else client.post(query, json=body)
+        )
+        assert response.status_code == 422, (path, response.text)
+        problem = response.json()
+        assert problem["errors"][0]["field"] == "base_rate" and "given 2 times ('0.05', '0.5')" in problem["detail"]
+
+
 def test_a_model_without_prevalence_answers_409_and_refuses_the_setting(no_prevalence: Path) -> None:
     with make_client(no_prevalence) as client:
         assert client.post("/v1/score", json=ARTICLE).json()["base_rate"] is None
