@@ -1,6 +1,6 @@
 """What one article costs over HTTP beyond in-process scoring (issue 12's latency check), with the floor.
 
-    python -m bench.http_gap [--rounds 5] [--seconds 5]
+    python -m bench.http_gap [--rounds 5] [--seconds 5] [--spin]
 
 Each round measures, one after the other on the same ~5 KB articles (bench.corpus):
 
@@ -15,7 +15,9 @@ Each round measures, one after the other on the same ~5 KB articles (bench.corpu
   between requests, than back to back in a loop (its memory colder).
 
 Prints each round's figures and the gaps (floor minus in-process, service minus in-process, service minus
-floor), then their medians. Interleaving the three within a round cancels most of the VM's drift.
+floor), then their medians. Interleaving the three within a round cancels most of the VM's drift. `--spin`
+runs everything with a SCHED_IDLE busy loop on every CPU (bench.idle_cost): it takes no time from the servers,
+wrk or the scorer, but keeps the CPUs from going idle between requests.
 Needs `wrk` (apt-get install wrk).
 """
 
@@ -34,6 +36,7 @@ from pathlib import Path
 from bench.corpus import articles_5kb
 from bench.http_server import write_bodies, wrk
 from bench.http_side_by_side import ROOT, TreeServer, in_process_p50
+from bench.idle_cost import spinners
 
 FLOOR = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
 """The floor's server: uvicorn with uvloop and httptools, as `misinfo-risk serve` runs, and no access log."""
@@ -64,17 +67,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--spin", action="store_true", help="keep every CPU busy with SCHED_IDLE spinners")
     args = parser.parse_args()
+    with spinners(args.spin):
+        run(args.rounds, args.seconds, spin=args.spin)
+
+
+def run(n_rounds: int, seconds: int, *, spin: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-gap-"))
     bodies = write_bodies([a.model_dump(mode="json", exclude_none=True) for a in articles_5kb(200)], work)
     rounds = []
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
-    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; commit {commit.strip()}")
+    spun = "; every CPU kept busy by a SCHED_IDLE spinner" if spin else ""
+    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; commit {commit.strip()}{spun}")
     print("\n| round | in-process p50 (ms) | floor p50 | service p50 | floor - in-process | service - in-process", end="")
     print(" | service - floor | HTTP alone p50 | scoring's own extra in a server |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for r in range(args.rounds):
-        m = one_round(bodies, args.seconds)
+    for r in range(n_rounds):
+        m = one_round(bodies, seconds)
         m |= {"floor_gap": m["floor"] - m["in_process"], "gap": m["service"] - m["in_process"], "own": m["service"] - m["floor"]}
         m["colder"] = m["floor_gap"] - m["http_alone"]
         rounds.append(m)
