@@ -159,15 +159,14 @@ def base_rate_of(request: Request, state: ServiceState) -> float | None:
     if not given:
         return state.settings.base_rate
     raw = given[0]
-    if len(given) > 1:  # which one the client meant is not ours to guess
-        message = f"given {len(given)} times ({', '.join(map(repr, given))}); give it once"
-        raise Problem(422, "invalid-request", f"base_rate: {message}", [FieldError("base_rate", "invalid", message)])
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not 0.0 < value < 1.0:  # also refuses nan and inf
+    if len(given) > 1 or not 0.0 < value < 1.0:  # also refuses nan and inf; of several, which one was meant is not ours to guess
         message = f"must be a number between 0 and 1 (exclusive), e.g. 0.05, not {raw!r}"
+        if len(given) > 1:
+            message = f"given {len(given)} times ({', '.join(map(repr, given))}); give it once"
         raise Problem(422, "invalid-request", f"base_rate: {message}", [FieldError("base_rate", "invalid", message)])
     try:
         state.scorer.base_rate_shift(value)
