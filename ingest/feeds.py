@@ -72,9 +72,9 @@ def read_feed(data: bytes, *, max_bytes: int = DEFAULT_MAX_FEED_BYTES) -> tuple[
         raise FeedError(f"unsafe XML refused: {exc}") from exc
     # A stream, never bytes or str: feedparser treats a string as a URL or a file name to open.
     parsed = feedparser.parse(io.BytesIO(checked), resolve_relative_uris=False, sanitize_html=True)
-    if not parsed.get("version") and not parsed.entries:
-        raise FeedError(f"not an RSS or Atom feed{_why_not(data, parsed.get('bozo_exception'))}")
     reason = parsed.get("bozo_exception")
+    if not parsed.get("version") and not parsed.entries:
+        raise FeedError(f"not an RSS or Atom feed{_why_not(data, reason)}")
     if isinstance(reason, SAXParseException) and reason.getMessage() in _ENDS_EARLY:
         # feedparser's lenient parser reads what is there: the entries after the cut would be lost without
         # a word and the last one read may be incomplete, so the whole document is refused
