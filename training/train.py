@@ -55,6 +55,7 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "skip_dateline": True,
     "signal_weight": 1.0,
     "set_weight_power": 0.0,
+    "class_balance": 0.0,
     "truncated_copies": 1,
     "stable_terms": 0,
     "c": 3.0,
@@ -80,7 +81,7 @@ class Prepared:
         return self.dataset.subset(keep), [self.docs[i] for i in keep]
 
 
-TRAINING_ONLY = ("truncated_copies", "set_weight_power", "stable_terms")
+TRAINING_ONLY = ("truncated_copies", "set_weight_power", "class_balance", "stable_terms")
 """Hyperparameters of the training procedure, not of the pipeline (the card records both)."""
 
 
@@ -137,6 +138,7 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
     hp = dict(hyperparameters)
     copies = int(hp.pop("truncated_copies", 0) or 0)
     power = float(hp.pop("set_weight_power", 0.0) or 0.0)
+    balance = float(hp.pop("class_balance", 0.0) or 0.0)
     stable = int(hp.pop("stable_terms", 0) or 0)
     if stable:
         hp["only_terms"] = stable_terms(dataset, docs, hp, min_sets=stable)
@@ -145,12 +147,29 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
     repeat = copies + 1
     labels = np.tile(dataset.labels, repeat)
     groups = list(dataset.groups) * repeat
-    if not power:
+    if not power and not balance:
         return pipeline.fit(rows, labels, classifier__groups=groups)
     sizes = dict(zip(*np.unique(dataset.sources, return_counts=True), strict=True))
     weight = np.array([sizes[s] ** -power for s in dataset.sources])
+    if balance:
+        weight *= _class_balance(dataset) ** balance
     weight *= len(weight) / weight.sum()
     return pipeline.fit(rows, labels, classifier__groups=groups, classifier__sample_weight=np.tile(weight, repeat))
+
+
+def _class_balance(dataset: Dataset) -> np.ndarray:
+    """Per-article weight that gives both classes of each two-class set the same total weight (a set's share
+    of fakes is a fact about how it was collected, not a cue: without this the model learns "reads like
+    set S" as S's base rate). One-class sets keep weight 1."""
+    sources = np.asarray(dataset.sources)
+    out = np.ones(len(sources))
+    for name in np.unique(sources):
+        rows = sources == name
+        y = dataset.labels[rows]
+        if 0 < y.sum() < len(y):
+            share = np.where(y == 1, y.mean(), 1.0 - y.mean())
+            out[rows] = 0.5 / share
+    return out
 
 
 def validation_scores(pipeline: Pipeline, n: int) -> np.ndarray:
