@@ -59,6 +59,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--folds", type=int, default=DEFAULT_HYPERPARAMETERS["folds"], help="grouped cross-validation folds for calibration"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_HYPERPARAMETERS["seed"], help="seed of the grouped splits")
+    parser.add_argument(
+        "--invariance",
+        type=float,
+        default=DEFAULT_HYPERPARAMETERS["invariance"],
+        help="penalty on term weights along the directions that tell the training sets apart (0: off; docs/model.md)",
+    )
     parser.add_argument("--quick", action="store_true", help="skip leave-one-dataset-out and within-dataset CV")
 
 
@@ -89,6 +95,7 @@ def hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
         "title_terms": True,
         "folds": args.folds,
         "seed": args.seed,
+        "invariance": args.invariance,
     }
 
 

@@ -50,6 +50,7 @@ HEURISTICS_V2 = [
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "heuristics": HEURISTICS_V2,
     "named_floor": 0.1,
+    "invariance": 0.0,
     "mask_names": False,
     "norm_floor": 0.75,
     "skip_dateline": True,
@@ -147,14 +148,16 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
     repeat = copies + 1
     labels = np.tile(dataset.labels, repeat)
     groups = list(dataset.groups) * repeat
+    # the training set of each row: the classifier keeps its weights out of what tells the sets apart (`invariance`)
+    domains = {"classifier__domains": list(dataset.sources) * repeat} if hp.get("invariance") else {}
     if not power and not balance:
-        return pipeline.fit(rows, labels, classifier__groups=groups)
+        return pipeline.fit(rows, labels, classifier__groups=groups, **domains)
     sizes = dict(zip(*np.unique(dataset.sources, return_counts=True), strict=True))
     weight = np.array([sizes[s] ** -power for s in dataset.sources])
     if balance:
         weight *= _class_balance(dataset) ** balance
     weight *= len(weight) / weight.sum()
-    return pipeline.fit(rows, labels, classifier__groups=groups, classifier__sample_weight=np.tile(weight, repeat))
+    return pipeline.fit(rows, labels, classifier__groups=groups, classifier__sample_weight=np.tile(weight, repeat), **domains)
 
 
 def _class_balance(dataset: Dataset) -> np.ndarray:
