@@ -127,23 +127,11 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
     bounds : tuple of (int, float, float)
         (column, lower, upper) bounds on weights, see BoundedLogistic: risk-indicator signals may
         not go below 0 (or a documented floor), practice signals not above 0.
-    invariance : float
-        0: off. Otherwise `fit` needs `domains` (which training set each row comes from): a multinomial
-        logistic regression learns to tell the sets apart from the first n_features - `tail` columns (the
-        terms; the signals are the `tail` last columns and keep their meaning), and the risk weights are
-        penalised by `invariance` * ||their component along those directions||^2. A set's share of fakes
-        is how it was collected, not evidence: without this, "reads like set S" is learnt as S's base rate
-        (docs/model.md, risk-v5). The directions are used in fitting only; the fitted model stays one
-        linear model, so explanations stay exact.
-    tail : int
-        Trailing columns left out of the set directions.
-
     Attributes
     ----------
     coef_, intercept_ : the linear model fitted on all training data.
     slope_, offset_ : float, the Platt calibration.
     oof_log_odds_ : ndarray, calibrated out-of-fold log-odds of the training rows.
-    n_set_directions_ : int, how many set directions the weights were kept out of (0 without `invariance`).
     classes_ : ndarray, [0, 1].
     """
 
@@ -153,41 +141,35 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
         folds: int = 5,
         seed: int = 0,
         bounds: tuple[tuple[int, float, float], ...] = (),
-        invariance: float = 0.0,
-        tail: int = 0,
     ) -> None:
         self.c = c
         self.folds = folds
         self.seed = seed
         self.bounds = bounds
-        self.invariance = invariance
-        self.tail = tail
 
-    def _linear(self, directions: Any = None) -> BoundedLogistic:
+    def _linear(self, directions: np.ndarray | None = None, invariance: float = 0.0) -> BoundedLogistic:
         if directions is None:
             return BoundedLogistic(c=self.c, bounds=self.bounds)
-        return BoundedLogistic(c=self.c, bounds=self.bounds, directions=directions, invariance=self.invariance)
+        return BoundedLogistic(c=self.c, bounds=self.bounds, directions=directions, invariance=invariance)
 
-    def _set_directions(self, X: Matrix, y: np.ndarray, domains: Any) -> np.ndarray | None:
-        """Orthonormal rows spanning the weights of a classifier that tells the `domains` apart (zero on the tail)."""
-        domains = np.asarray(domains)
-        if not self.invariance or len(np.unique(domains)) < 2:
-            return None
-        n = X.shape[1]
-        head = X[:, : n - self.tail] if self.tail else X
-        genuine = np.flatnonzero(np.asarray(y) == 0)  # house style of genuine texts, not the fake/genuine contrast
-        if len(np.unique(domains[genuine])) < 2:
-            return None
-        sets = LogisticRegression(C=1.0, max_iter=2000).fit(head[genuine], domains[genuine])
-        q, _ = np.linalg.qr(np.asarray(sets.coef_, dtype=float).T)
-        out = np.zeros((q.shape[1], n))
-        out[:, : n - self.tail] = q.T
-        return out
-
-    def fit(self, X: Matrix, y: Any, groups: Any = None, sample_weight: Any = None, domains: Any = None) -> CalibratedLinear:
+    def fit(
+        self,
+        X: Matrix,
+        y: Any,
+        groups: Any = None,
+        sample_weight: Any = None,
+        domains: Any = None,
+        invariance: float = 0.0,
+        tail: int = 0,
+    ) -> CalibratedLinear:
+        """`domains` (the training set of each row) with `invariance` > 0: the risk weights pay `invariance` x
+        ||their component along the directions that tell the sets' genuine rows apart||^2, learnt on the first
+        n_features - `tail` columns (the terms; the `tail` last columns, the signals, keep their meaning). A set's
+        house style is how it was collected, not evidence: without this, "reads like set S" can stand in for S's
+        base rate (docs/model.md, "What we tried"). Fit arguments, not parameters: the fitted model is one linear
+        model like any other, and models trained without it pickle exactly as before."""
         y = np.asarray(y, dtype=int)
-        directions = self._set_directions(X, y, domains) if domains is not None else None
-        self.n_set_directions_ = 0 if directions is None else len(directions)
+        directions = _set_directions(X, y, domains, tail) if invariance and domains is not None else None
         params = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight, dtype=float)}
         cv = (
             GroupKFold(n_splits=self.folds)
@@ -195,13 +177,13 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
             else StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
         )
         decision = cross_val_predict(
-            self._linear(directions), X, y, groups=groups, cv=cv, method="decision_function", params=params
+            self._linear(directions, invariance), X, y, groups=groups, cv=cv, method="decision_function", params=params
         )
         platt = LogisticRegression(C=1.0, max_iter=1000).fit(decision.reshape(-1, 1), y, **params)
         self.slope_ = float(platt.coef_[0, 0])
         self.offset_ = float(platt.intercept_[0])
         self.oof_log_odds_ = self.slope_ * decision + self.offset_  # validation scores for thresholds
-        linear = self._linear(directions).fit(X, y, **params)
+        linear = self._linear(directions, invariance).fit(X, y, **params)
         self.coef_ = linear.coef_.copy()
         self.intercept_ = linear.intercept_
         self.classes_ = np.array([0, 1])
@@ -219,6 +201,22 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Matrix) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
+
+
+def _set_directions(X: Matrix, y: np.ndarray, domains: Any, tail: int) -> np.ndarray | None:
+    """Orthonormal rows spanning the weights of a classifier that tells the `domains` of the genuine rows
+    apart (zero on the `tail` last columns); None with fewer than two domains among them."""
+    domains = np.asarray(domains)
+    genuine = np.flatnonzero(y == 0)  # house style of genuine texts, not the fake/genuine contrast
+    if len(np.unique(domains[genuine])) < 2:
+        return None
+    n = X.shape[1]
+    head = X[:, : n - tail] if tail else X
+    sets = LogisticRegression(C=1.0, max_iter=2000).fit(head[genuine], domains[genuine])
+    q, _ = np.linalg.qr(np.asarray(sets.coef_, dtype=float).T)
+    out = np.zeros((q.shape[1], n))
+    out[:, : n - tail] = q.T
+    return out
 
 
 # The user's three named heuristics: the product promises they count when they fire.
@@ -257,7 +255,6 @@ def build_pipeline(
     skip_dateline: bool = False,
     signal_weight: float = 1.0,
     named_floor: float = 0.0,
-    invariance: float = 0.0,
     folds: int = 5,
     seed: int = 0,
 ) -> Pipeline:
@@ -285,7 +282,5 @@ def build_pipeline(
             ("signals", SignalFeatures(heuristics=names, weight=signal_weight, skip_dateline=skip_dateline)),
         ]
     )
-    classifier = CalibratedLinear(
-        c=c, folds=folds, seed=seed, bounds=signal_bounds(names, named_floor), invariance=invariance, tail=len(names)
-    )
+    classifier = CalibratedLinear(c=c, folds=folds, seed=seed, bounds=signal_bounds(names, named_floor))
     return Pipeline([("features", features), ("classifier", classifier)])

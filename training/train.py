@@ -82,7 +82,7 @@ class Prepared:
         return self.dataset.subset(keep), [self.docs[i] for i in keep]
 
 
-TRAINING_ONLY = ("truncated_copies", "set_weight_power", "class_balance", "stable_terms")
+TRAINING_ONLY = ("truncated_copies", "set_weight_power", "class_balance", "invariance", "stable_terms")
 """Hyperparameters of the training procedure, not of the pipeline (the card records both)."""
 
 
@@ -140,6 +140,7 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
     copies = int(hp.pop("truncated_copies", 0) or 0)
     power = float(hp.pop("set_weight_power", 0.0) or 0.0)
     balance = float(hp.pop("class_balance", 0.0) or 0.0)
+    invariance = float(hp.pop("invariance", 0.0) or 0.0)
     stable = int(hp.pop("stable_terms", 0) or 0)
     if stable:
         hp["only_terms"] = stable_terms(dataset, docs, hp, min_sets=stable)
@@ -149,7 +150,15 @@ def fit(dataset: Dataset, docs: Sequence[Doc], hyperparameters: dict[str, Any]) 
     labels = np.tile(dataset.labels, repeat)
     groups = list(dataset.groups) * repeat
     # the training set of each row: the classifier keeps its weights out of what tells the sets apart (`invariance`)
-    domains = {"classifier__domains": list(dataset.sources) * repeat} if hp.get("invariance") else {}
+    domains = (
+        {
+            "classifier__domains": list(dataset.sources) * repeat,
+            "classifier__invariance": invariance,
+            "classifier__tail": len(hp["heuristics"]),
+        }
+        if invariance
+        else {}
+    )
     if not power and not balance:
         return pipeline.fit(rows, labels, classifier__groups=groups, **domains)
     sizes = dict(zip(*np.unique(dataset.sources, return_counts=True), strict=True))
