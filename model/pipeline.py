@@ -44,7 +44,7 @@ class BoundedLogistic(ClassifierMixin, BaseEstimator):
         (column, lower, upper); negative columns count from the end. Columns not listed are free.
     directions : ndarray (k, n_features) with orthonormal rows, or None
         With `invariance` > 0, the objective adds  invariance * ||directions @ w||^2: the weights are
-        pushed out of the span of these directions (see CalibratedLinear, `invariance`).
+        pushed out of the span of these directions (see CalibratedLinear.fit, `invariance`).
     invariance : float
     """
 
@@ -127,6 +127,7 @@ class CalibratedLinear(ClassifierMixin, BaseEstimator):
     bounds : tuple of (int, float, float)
         (column, lower, upper) bounds on weights, see BoundedLogistic: risk-indicator signals may
         not go below 0 (or a documented floor), practice signals not above 0.
+
     Attributes
     ----------
     coef_, intercept_ : the linear model fitted on all training data.
