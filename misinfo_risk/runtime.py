@@ -359,6 +359,12 @@ class ChunkPool:
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
+            if getattr(executor, "_broken", False):
+                # A process died: the executor's own clean-up sends SIGTERM, which scoring processes ignore
+                # (_start_process), then waits for them to exit; a survivor blocked on a full result pipe never
+                # does, and the program hangs at exit (seen in tests/batch/test_resume.py under load). Kill them.
+                for process in list((getattr(executor, "_processes", None) or {}).values()):
+                    process.kill()
             executor.shutdown(wait=wait, cancel_futures=True)
 
 
